@@ -1,0 +1,3 @@
+export async function main(_argv: string[]): Promise<void> {
+  console.log('0.1.0');
+}

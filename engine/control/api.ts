@@ -1,0 +1,139 @@
+// The one control API contract. Three transports carry it unchanged: in-process calls (CLI,
+// tests), HTTP + WebSocket (`kiln serve`), and Electron IPC. Every message is validated with the
+// zod schemas in ./schema.ts at the transport boundary.
+import type { Definition, BuildWarning } from '../llb/definition.js';
+import type { ProgressEvent } from '../solver/types.js';
+
+export type SolveInput =
+  | { kind: 'dockerfile'; /** Dockerfile text */ dockerfile: string; /** path shown in errors */ filename?: string; /** absolute context dir on the service's machine */ context: string; target?: string; buildArgs?: Record<string, string>; buildContexts?: Record<string, string> }
+  | { kind: 'graph'; /** a graph document (*.kiln.json), parsed */ document: unknown; /** context dir for local sources */ context?: string; /** build only up to this node */ target?: string }
+  | { kind: 'definition'; definition: Definition };
+
+export interface OutputSpec {
+  /** docker | oci | tar | local | zip | image | registry */
+  type: string;
+  attrs: Record<string, string>;
+}
+
+export interface SolveOptions {
+  outputs?: OutputSpec[];
+  noCache?: boolean;
+  noCacheFilter?: string[];
+  network?: 'default' | 'none' | 'host';
+  /** secrets by id: values (base64) — never persisted, never logged */
+  secrets?: Record<string, string>;
+  ssh?: string[];
+  allowInsecure?: boolean;
+  /** export this vertex's result instead of the output (editor: export any node) */
+  exportVertex?: string;
+  /** a name for history */
+  name?: string;
+}
+
+export interface SolveRequest {
+  input: SolveInput;
+  options?: SolveOptions;
+  /** caller-chosen build id (lets a client subscribe to status before solve resolves) */
+  id?: string;
+}
+
+export interface BuildError {
+  message: string;
+  code?: string;
+  vertex?: string;
+  exitCode?: number;
+  logTail?: string[];
+  location?: { file: string; startLine: number; endLine: number; startColumn?: number; endColumn?: number; nodeId?: string };
+  excerpt?: string;
+}
+
+export interface SolveResponse {
+  id: string;
+  ok: boolean;
+  error?: BuildError;
+  /** exporter responses, one per output */
+  exports: Record<string, string>[];
+  warnings: BuildWarning[];
+  /** digest of the output vertex */
+  output?: string;
+  durationMs: number;
+}
+
+export interface VertexRecord {
+  digest: string;
+  name: string;
+  inputs: string[];
+  started?: number;
+  completed?: number;
+  cached?: boolean;
+  error?: string;
+  location?: BuildError['location'];
+}
+
+export interface HistoryEntry {
+  id: string;
+  name: string;
+  createdAt: number;
+  completedAt?: number;
+  status: 'running' | 'completed' | 'failed' | 'canceled';
+  error?: BuildError;
+  vertices?: VertexRecord[];
+  /** logs per vertex, capped */
+  logs?: Record<string, string>;
+}
+
+export interface DuRecord {
+  id: string;
+  key: string;
+  type: 'regular' | 'source.local' | 'exec.cachemount' | 'source.git';
+  size: number;
+  createdAt: number;
+  lastUsedAt: number;
+  usageCount: number;
+  description?: string;
+}
+
+export interface DuResponse {
+  records: DuRecord[];
+  total: number;
+  byType: Record<string, number>;
+}
+
+export interface PruneRequest {
+  all?: boolean;
+  keepStorage?: number;
+  keepDurationMs?: number;
+  filters?: string[];
+}
+
+export interface PruneResponse {
+  removed: DuRecord[];
+  reclaimed: number;
+}
+
+export interface InfoResponse {
+  version: string;
+  engine: { ok: boolean; endpoint: string; version?: string; error?: string; hint?: string };
+  root: string;
+}
+
+/** The contract. `status` streams events until the build ends; `unsubscribe` stops it. */
+export interface ControlAPI {
+  solve(req: SolveRequest): Promise<SolveResponse>;
+  status(buildId: string, onEvent: (e: ProgressEvent) => void): () => void;
+  cancel(buildId: string): Promise<void>;
+  historyList(): Promise<HistoryEntry[]>;
+  historyGet(id: string): Promise<HistoryEntry | undefined>;
+  du(): Promise<DuResponse>;
+  prune(req: PruneRequest): Promise<PruneResponse>;
+  workers(): Promise<import('../worker/types.js').WorkerInfo[]>;
+  info(): Promise<InfoResponse>;
+  /** Dockerfile/graph → editor view without running it (kiln graph, editor's Open Dockerfile) */
+  graph(input: SolveInput): Promise<GraphResponse>;
+}
+
+export interface GraphResponse {
+  stages: { name: string; index: number; base: string; dependsOn: string[] }[];
+  vertices: { digest: string; name: string; op: string; inputs: string[]; location?: BuildError['location'] }[];
+  warnings: BuildWarning[];
+}

@@ -1,0 +1,26 @@
+// The Exporter seam: turns a solved result (any vertex's, not only the final one) plus an image
+// config into outputs. Options follow buildx's `--output type=…,key=value`.
+import type { ImageConfig } from '../llb/image.js';
+import type { Result } from '../solver/types.js';
+import type { Worker } from '../worker/types.js';
+
+export interface ExportRequest {
+  result: Result;
+  /** the image config computed by the frontend (absent for a bare op graph: a minimal one is made) */
+  imageConfig?: ImageConfig;
+  attrs: Record<string, string>;
+  worker: Worker;
+  signal?: AbortSignal;
+  /** byte progress per blob (push, tarball writing) */
+  onProgress?: (e: { id: string; current: number; total?: number; message?: string }) => void;
+}
+
+export interface ExportResponse {
+  /** e.g. containerimage.digest, image.name, dest */
+  [key: string]: string;
+}
+
+export interface Exporter {
+  readonly type: string;
+  export(req: ExportRequest): Promise<ExportResponse>;
+}
