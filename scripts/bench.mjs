@@ -50,7 +50,6 @@ function time(builder, name, mode) {
   return run(kiln[0], [...kiln.slice(1), 'build', ctx, '--network', 'host', '--progress', 'plain', '--output', `type=docker,name=bench-${name}:kiln`], { KILN_ROOT: kilnRoot });
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 let worst = 0;
 for (const name of names) {
   for (const mode of ['cold', 'warm', ...(name === 'context' ? ['touch'] : [])]) {
