@@ -15,6 +15,7 @@ export interface Range {
 
 export interface Heredoc {
   name: string;
+  /** the body verbatim (with newlines; for <<- the tabs are still there: see chompHeredocContent) */
   content: string;
   /** false when the delimiter was quoted: no expansion inside */
   expand: boolean;
@@ -44,6 +45,8 @@ export interface Node {
   endLine: number;
   /** column ranges of the instruction keyword, each flag and each argument token, when known */
   range?: Range;
+  /** the instruction keyword alone */
+  keywordRange?: Range;
   flagRanges?: Range[];
 }
 
