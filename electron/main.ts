@@ -1,0 +1,237 @@
+// Kiln's Electron main process. Everything Electron-specific is reached through the injected
+// `electron` object (see electron-types.ts), so this module loads under plain Node and tests can
+// drive it with a fake. The control service runs in this process; the renderer reaches it only
+// through the IPC channels registered in ipc.ts and exposed as window.kiln by preload.ts.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ControlAPI } from '../engine/control/api.js';
+import { MENU_COMMAND, shellChannel } from './channels.js';
+import type { BrowserWindow, ElectronMain, FileFilter } from './electron-types.js';
+import { registerIpc, type IpcRegistration } from './ipc.js';
+import { menuTemplate, type MenuCommand } from './menu.js';
+import { RecentFiles } from './recent.js';
+import { loadControlService, type HostedService } from './service.js';
+import { createMainWindow, denyNavigation, loadRenderer, trustedFor, type WindowOptions } from './window.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export interface MainDeps {
+  /** the control service to host; default: engine/control/service.ts, or an "engine unavailable" stand-in */
+  createService?: () => Promise<HostedService>;
+  /** directory holding the built renderer (index.html) */
+  rendererDir?: string;
+  preload?: string;
+  /** load this URL instead of the built renderer (e.g. a running `kiln serve`) */
+  url?: string;
+  argv?: string[];
+}
+
+export interface MainProcess {
+  /** resolves once the window is loaded (or immediately when another instance owns the app) */
+  start(): Promise<void>;
+  window(): BrowserWindow | undefined;
+  ipc(): IpcRegistration | undefined;
+  /** runs a menu command as if it had been clicked */
+  command(c: MenuCommand, arg?: string): Promise<void>;
+  /** opens a file given on the command line, by a second instance, or dropped on the dock */
+  openPath(p: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const DOCKERFILE_FILTERS: FileFilter[] = [
+  { name: 'Dockerfile', extensions: ['Dockerfile', 'dockerfile', 'Containerfile', '*'] },
+];
+const GRAPH_FILTERS: FileFilter[] = [{ name: 'Kiln graph', extensions: ['kiln.json', 'json'] }];
+const MAX_OPEN_BYTES = 4 << 20;
+
+export function isGraphPath(p: string): boolean {
+  return p.endsWith('.kiln.json') || p.endsWith('.json');
+}
+
+export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): MainProcess {
+  const { app, dialog, Menu } = electron;
+  const rendererDir = deps.rendererDir ?? path.join(here, '..', 'renderer');
+  const winOpts: WindowOptions = {
+    preload: deps.preload ?? path.join(here, 'preload.cjs'),
+    indexHtml: path.join(rendererDir, 'index.html'),
+    ...(deps.url ? { url: deps.url } : {}),
+  };
+  const isTrusted = trustedFor(winOpts, rendererDir);
+  let service: Promise<HostedService> | undefined;
+  const api = (): Promise<ControlAPI> => (service ??= (deps.createService ?? (() => loadControlService({}, app.getVersion())))());
+  let win: BrowserWindow | undefined;
+  let reg: IpcRegistration | undefined;
+  let recent: RecentFiles | undefined;
+  // Only paths the user picked in a native dialog (or opened) may be written by the renderer.
+  const writable = new Set<string>();
+  const readable = new Set<string>();
+
+  const send = (payload: Record<string, unknown>): void => {
+    if (win && !win.isDestroyed()) win.webContents.send(MENU_COMMAND, payload);
+  };
+
+  const readDoc = (p: string): string => {
+    const buf = readFileSync(p);
+    if (buf.length > MAX_OPEN_BYTES) throw new Error(`${p} is larger than ${MAX_OPEN_BYTES} bytes`);
+    return buf.toString('utf8');
+  };
+
+  async function openPath(p: string): Promise<void> {
+    const abs = path.resolve(p);
+    let text: string;
+    try {
+      text = readDoc(abs);
+    } catch (e) {
+      dialog.showErrorBox('Kiln', `Cannot open ${abs}: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    readable.add(abs);
+    writable.add(abs);
+    recent?.add(abs);
+    app.addRecentDocument?.(abs);
+    installMenu();
+    send({ command: isGraphPath(abs) ? 'open-graph' : 'open-dockerfile', path: abs, context: path.dirname(abs), text });
+  }
+
+  async function pickAndOpen(kind: 'dockerfile' | 'graph'): Promise<{ path: string; text: string; context: string } | undefined> {
+    if (!win) return undefined;
+    const r = await dialog.showOpenDialog(win, {
+      title: kind === 'graph' ? 'Open Graph' : 'Open Dockerfile',
+      properties: ['openFile'],
+      filters: kind === 'graph' ? GRAPH_FILTERS : DOCKERFILE_FILTERS,
+    });
+    const p = r.canceled ? undefined : r.filePaths[0];
+    if (!p) return undefined;
+    const text = readDoc(p);
+    readable.add(p);
+    writable.add(p);
+    recent?.add(p);
+    installMenu();
+    return { path: p, text, context: path.dirname(p) };
+  }
+
+  async function command(c: MenuCommand, arg?: string): Promise<void> {
+    switch (c) {
+      case 'open-dockerfile':
+      case 'open-graph': {
+        const doc = await pickAndOpen(c === 'open-graph' ? 'graph' : 'dockerfile');
+        if (doc) send({ command: c, ...doc });
+        return;
+      }
+      case 'open-recent':
+        if (arg) await openPath(arg);
+        return;
+      case 'clear-recent':
+        recent?.clear();
+        installMenu();
+        return;
+      default:
+        // Editor actions (save, export, build …) are the renderer's; it answers with shell calls.
+        send({ command: c });
+    }
+  }
+
+  function installMenu(): void {
+    Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate((c, a) => void command(c, a), recent?.all() ?? [])));
+  }
+
+  const shell: Record<string, (...args: unknown[]) => unknown> = {
+    [shellChannel('openFile')]: (kind) => pickAndOpen(kind === 'graph' ? 'graph' : 'dockerfile'),
+    [shellChannel('saveFile')]: async (raw) => {
+      const o = (raw ?? {}) as { path?: unknown; text?: unknown; title?: unknown; defaultPath?: unknown; kind?: unknown };
+      let target = typeof o.path === 'string' && writable.has(path.resolve(o.path)) ? path.resolve(o.path) : undefined;
+      if (!target) {
+        if (!win) return undefined;
+        const r = await dialog.showSaveDialog(win, {
+          title: typeof o.title === 'string' ? o.title : 'Save',
+          ...(typeof o.defaultPath === 'string' ? { defaultPath: path.basename(o.defaultPath) } : {}),
+          ...(o.kind === 'graph' ? { filters: GRAPH_FILTERS } : {}),
+        });
+        if (r.canceled || !r.filePath) return undefined;
+        target = r.filePath;
+        writable.add(target);
+      }
+      // Without text the caller only wanted a destination (Export… to a tar/oci file or a dir).
+      if (typeof o.text === 'string') {
+        writeFileSync(target, o.text);
+        recent?.add(target);
+        installMenu();
+      }
+      return target;
+    },
+    [shellChannel('readFile')]: (p) => {
+      if (typeof p !== 'string' || !readable.has(path.resolve(p))) throw new Error('readFile: only files the user opened may be read');
+      return readDoc(path.resolve(p));
+    },
+    [shellChannel('recent')]: () => recent?.all() ?? [],
+    [shellChannel('encrypt')]: (plain) => {
+      const ss = electron.safeStorage;
+      if (typeof plain !== 'string') throw new Error('encrypt: expected a string');
+      if (!ss?.isEncryptionAvailable()) throw new Error('encrypt: OS secret storage is not available');
+      return ss.encryptString(plain).toString('base64');
+    },
+    [shellChannel('decrypt')]: (b64) => {
+      const ss = electron.safeStorage;
+      if (typeof b64 !== 'string') throw new Error('decrypt: expected a string');
+      if (!ss?.isEncryptionAvailable()) throw new Error('decrypt: OS secret storage is not available');
+      return ss.decryptString(Buffer.from(b64, 'base64'));
+    },
+  };
+
+  async function start(): Promise<void> {
+    if (!app.requestSingleInstanceLock()) {
+      app.quit();
+      return;
+    }
+    app.on('second-instance', (_e, argv) => {
+      if (win) {
+        if (win.isMinimized()) win.restore();
+        win.focus();
+      }
+      const file = fileArg(argv);
+      if (file) void openPath(file);
+    });
+    // Any webContents created later (devtools, a stray frame) gets the same navigation lock.
+    app.on('web-contents-created', (_e, contents) => denyNavigation(contents));
+    app.on('window-all-closed', () => app.quit());
+    app.on('before-quit', () => void stop());
+    await app.whenReady();
+    recent = new RecentFiles(path.join(app.getPath('userData'), 'recent.json'));
+    reg = registerIpc(electron.ipcMain, api, isTrusted, shell);
+    installMenu();
+    win = createMainWindow(electron, winOpts);
+    win.on('closed', () => (win = undefined));
+    await loadRenderer(win, winOpts);
+    const file = fileArg(deps.argv ?? process.argv);
+    if (file) await openPath(file);
+  }
+
+  async function stop(): Promise<void> {
+    reg?.dispose();
+    reg = undefined;
+    const s = service;
+    service = undefined;
+    if (s) await (await s).close();
+  }
+
+  return { start, window: () => win, ipc: () => reg, command, openPath, stop };
+}
+
+/** The first argument that names a file to open (skips the executable, the app path and flags). */
+export function fileArg(argv: readonly string[]): string | undefined {
+  return argv.slice(1).find((a) => !a.startsWith('-') && !/(^|[\\/])(main\.js|\.|electron(\.exe)?)$/.test(a) && /(Dockerfile|Containerfile|\.dockerfile|\.json)$/i.test(a));
+}
+
+// Entry point when Electron runs this file (`electron dist/electron/main.js`).
+if (process.versions.electron && (process as { type?: string }).type === 'browser') {
+  const specifier = 'electron';
+  const mod = (await import(specifier)) as ElectronMain & { default?: ElectronMain };
+  const electron = mod.default ?? mod;
+  createMainProcess(electron, { ...(process.env.KILN_UI_URL ? { url: process.env.KILN_UI_URL } : {}) })
+    .start()
+    .catch((e: unknown) => {
+      electron.dialog.showErrorBox('Kiln failed to start', e instanceof Error ? (e.stack ?? e.message) : String(e));
+      electron.app.quit();
+    });
+}

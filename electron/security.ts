@@ -1,0 +1,70 @@
+// Electron's security checklist, as data and small predicates, so tests can assert each item.
+
+import type { WebPreferences } from './electron-types.js';
+
+/**
+ * The renderer's Content-Security-Policy. Scripts only from the app itself (no eval, no inline);
+ * inline styles are allowed because React Flow positions nodes with style attributes. The
+ * renderer reaches the engine only through window.kiln, so connect-src stays 'self'.
+ */
+export const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export function webPreferences(preload: string): WebPreferences {
+  return {
+    preload,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    webviewTag: false,
+    spellcheck: false,
+  };
+}
+
+/**
+ * Decides whether a URL is the app's own page: the packaged renderer (file:// under the renderer
+ * directory) or the page `kiln serve` hands out (exact origin). Anything else — other files,
+ * other origins, about:blank, devtools — is untrusted.
+ */
+export function trustedUrlPredicate(opts: { rendererDir?: string; origins?: string[] }): (url: string | undefined) => boolean {
+  const dirUrl = opts.rendererDir ? new URL(`file://${opts.rendererDir.replace(/\\/g, '/').replace(/\/?$/, '/')}`).href : undefined;
+  const origins = new Set((opts.origins ?? []).map((o) => new URL(o).origin));
+  return (url) => {
+    if (!url) return false;
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return false;
+    }
+    if (u.protocol === 'file:') {
+      // Compare normalised paths: no `..` escape, no sibling directory with a common prefix.
+      return dirUrl !== undefined && `file://${u.pathname}`.startsWith(dirUrl) && !u.pathname.includes('/../');
+    }
+    if (u.protocol === 'http:' || u.protocol === 'https:') return origins.has(u.origin);
+    return false;
+  };
+}
+
+/** Adds the CSP to every response the session loads (file:// and http alike). */
+export function withCsp(headers: Record<string, string[]> | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() !== 'content-security-policy') out[k] = v;
+  out['Content-Security-Policy'] = [CSP];
+  return out;
+}
