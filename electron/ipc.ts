@@ -98,7 +98,11 @@ export function registerIpc(
       if (!watched.has(contents)) {
         watched.add(contents);
         contents.on('destroyed', () => {
-          for (const [id, s] of subs) if (s.contents === contents) (s.stop(), subs.delete(id));
+          for (const [id, s] of subs) {
+            if (s.contents !== contents) continue;
+            s.stop();
+            subs.delete(id);
+          }
         });
       }
       return sub;

@@ -45,6 +45,11 @@ const DOCKERFILE_FILTERS: FileFilter[] = [
 const GRAPH_FILTERS: FileFilter[] = [{ name: 'Kiln graph', extensions: ['kiln.json', 'json'] }];
 const MAX_OPEN_BYTES = 4 << 20;
 
+/** Names a dropped file may have: Kiln only opens build documents this way, never arbitrary files. */
+export function isBuildDocument(p: string): boolean {
+  return /(^|[\\/])([^\\/]*\.)?(Dockerfile|Containerfile)(\.[^\\/]*)?$/i.test(p) || /\.dockerfile$/i.test(p) || p.endsWith('.kiln.json');
+}
+
 export function isGraphPath(p: string): boolean {
   return p.endsWith('.kiln.json') || p.endsWith('.json');
 }
@@ -138,6 +143,11 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
 
   const shell: Record<string, (...args: unknown[]) => unknown> = {
     [shellChannel('openFile')]: (kind) => pickAndOpen(kind === 'graph' ? 'graph' : 'dockerfile'),
+    [shellChannel('openDropped')]: async (p) => {
+      if (typeof p !== 'string' || !path.isAbsolute(p) || !isBuildDocument(p)) throw new Error('openDropped: not a Dockerfile or .kiln.json graph');
+      await openPath(p);
+      return p;
+    },
     [shellChannel('saveFile')]: async (raw) => {
       const o = (raw ?? {}) as { path?: unknown; text?: unknown; title?: unknown; defaultPath?: unknown; kind?: unknown };
       let target = typeof o.path === 'string' && writable.has(path.resolve(o.path)) ? path.resolve(o.path) : undefined;
@@ -228,8 +238,17 @@ if (process.versions.electron && (process as { type?: string }).type === 'browse
   const specifier = 'electron';
   const mod = (await import(specifier)) as ElectronMain & { default?: ElectronMain };
   const electron = mod.default ?? mod;
-  createMainProcess(electron, { ...(process.env.KILN_UI_URL ? { url: process.env.KILN_UI_URL } : {}) })
+  const main = createMainProcess(electron, { ...(process.env.KILN_UI_URL ? { url: process.env.KILN_UI_URL } : {}) });
+  main
     .start()
+    .then(async () => {
+      // The launch test: prove the window loaded with the preload, then leave.
+      if (process.env.KILN_ELECTRON_SMOKE === '1') {
+        console.log('kiln-electron-smoke: ready');
+        await main.stop();
+        electron.app.quit();
+      }
+    })
     .catch((e: unknown) => {
       electron.dialog.showErrorBox('Kiln failed to start', e instanceof Error ? (e.stack ?? e.message) : String(e));
       electron.app.quit();
