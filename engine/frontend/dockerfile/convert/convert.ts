@@ -324,7 +324,7 @@ export class Converter {
   }
 
   private emptyImage(): ImageConfig {
-    return { architecture: this.target.architecture, os: this.target.os, ...(this.target.variant ? { variant: this.target.variant } : {}), config: { Env: [`PATH=${DEFAULT_PATH}`] }, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
+    return { architecture: this.target.architecture, os: this.target.os, ...(this.target.variant ? { variant: this.target.variant } : {}), config: { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' }, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
   }
 
   private localSource(name: string, exclude: string[]): VertexInput {
@@ -455,11 +455,12 @@ export class Converter {
         if (ins.kind === 'cmd') {
           cfg.Cmd = args;
           s.cmdSet = true;
+          // BuildKit 20.10 marks CMD (only CMD) as already escaped
+          cfg.ArgsEscaped = true;
         } else {
           cfg.Entrypoint = args;
           if (!s.cmdSet) cfg.Cmd = null;
         }
-        cfg.ArgsEscaped = true;
         this.history(s, `${ins.kind.toUpperCase()} ${goQuoteList(args)}`, true);
         return;
       }
@@ -596,9 +597,10 @@ export class Converter {
     let execEnv = [...(cfg.Env ?? [])];
     const histArgs: string[] = [];
     for (const a of s.args) {
-      if (envGet(cfg.Env, a.key) !== undefined) continue;
-      histArgs.push(`${a.key}=${a.value ?? ''}`);
-      if (a.value !== undefined) execEnv.push(`${a.key}=${a.value}`);
+      // history names every stage ARG, with the ENV value when ENV overrides it (BuildKit 20.10)
+      const fromEnv = envGet(cfg.Env, a.key);
+      histArgs.push(`${a.key}=${fromEnv ?? a.value ?? ''}`);
+      if (fromEnv === undefined && a.value !== undefined) execEnv.push(`${a.key}=${a.value}`);
     }
     // proxy args are predefined: usable without ARG, never in history
     for (const p of PROXY_ARGS) {

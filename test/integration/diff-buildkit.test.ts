@@ -1,0 +1,139 @@
+// The differential suite: every case under test/cases is built by Docker's BuildKit and by Kiln,
+// and the root filesystems and image configs must match. Accepted differences are listed in
+// docs/DIFFERENCES.md; the suite normalises nothing else.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeWith } from '../helpers/env.js';
+import { buildWithBuildKit, caseFlags, comparableConfig, imageConfigOf, parseBuildFlags, removeImage } from '../helpers/buildkit.js';
+import { compareTars } from '../helpers/tarcmp.js';
+import { dockerfileToLLB, readDockerignore } from '../../engine/frontend/dockerfile/index.js';
+import type { ImageConfig } from '../../engine/llb/image.js';
+import type { ResolvedImage } from '../../engine/worker/types.js';
+
+const CASES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cases');
+const cases = fs.readdirSync(CASES).filter((c) => fs.existsSync(path.join(CASES, c, 'Dockerfile'))).sort();
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-diff-'));
+
+interface Oracle {
+  tar: string;
+  config: ImageConfig;
+}
+const oracle = new Map<string, Promise<Oracle>>();
+
+/** BuildKit builds run two at a time: the machine is shared. */
+function limit<T>(n: number) {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async (fn: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((r) => queue.push(r));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}
+const bkLimit = limit<Oracle>(2);
+
+function buildkitOf(c: string): Promise<Oracle> {
+  let p = oracle.get(c);
+  if (!p) {
+    p = bkLimit(async () => {
+      const tar = path.join(tmp, `${c}.bk.tar`);
+      const tag = `kiln-diff-${c}:bk`;
+      await buildWithBuildKit(path.join(CASES, c), caseFlags(path.join(CASES, c)), tar, tag);
+      const config = await imageConfigOf(tag);
+      await removeImage(tag);
+      return { tar, config };
+    });
+    oracle.set(c, p);
+  }
+  return p;
+}
+
+const baseConfigs = new Map<string, Promise<ResolvedImage>>();
+/** Base image configs straight from the engine's image store, as BuildKit itself sees them. */
+function resolveFromDocker(ref: string): Promise<ResolvedImage> {
+  let p = baseConfigs.get(ref);
+  if (!p) {
+    p = imageConfigOf(ref).then((config) => ({ ref, imageId: ref, config }));
+    baseConfigs.set(ref, p);
+  }
+  return p;
+}
+
+async function convertCase(c: string, resolveImage: (ref: string) => Promise<ResolvedImage>) {
+  const dir = path.join(CASES, c);
+  const flags = parseBuildFlags(caseFlags(dir));
+  const res = await dockerfileToLLB({
+    dockerfile: fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8'),
+    filename: 'Dockerfile',
+    target: flags.target,
+    buildArgs: flags.buildArgs,
+    buildContexts: flags.buildContexts,
+    dockerignore: readDockerignore(dir, 'Dockerfile'),
+    contextDir: dir,
+    resolveImage,
+    platform: 'linux/amd64',
+  });
+  return { res, flags, dir };
+}
+
+describeWith(['engine', 'buildkit'], 'differential suite against BuildKit', () => {
+  beforeAll(() => {
+    // start every oracle build now; each test awaits its own
+    for (const c of cases) buildkitOf(c).catch(() => undefined);
+  });
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('has at least 25 cases of its own plus the shared ones', () => {
+    expect(cases.filter((c) => !c.startsWith('shared-')).length).toBeGreaterThanOrEqual(25);
+    expect(cases.filter((c) => c.startsWith('shared-')).length).toBeGreaterThan(0);
+  });
+
+  describe('image config and history', () => {
+    for (const c of cases) {
+      it(c, async () => {
+        const bk = await buildkitOf(c);
+        const { res } = await convertCase(c, resolveFromDocker);
+        expect(comparableConfig(res.imageConfig)).toEqual(comparableConfig(bk.config));
+      }, 240_000);
+    }
+  });
+
+  describe('root filesystem', () => {
+    let engine: { worker: import('../../engine/worker/types.js').Worker; build: (...a: never[]) => Promise<{ result: import('../../engine/solver/types.js').Result }>; close(): Promise<void> } | undefined;
+    let exporter: { parseOutputSpec(s: string): unknown; exportResult(spec: unknown, req: unknown): Promise<unknown> } | undefined;
+    beforeAll(async () => {
+      // the engine and the exporters are other modules' work: load them at run time so that this
+      // file always compiles, and fail each case clearly while they are missing
+      const eng = (await import('../../engine/engine.js' as string)) as { createEngine(o: object): Promise<typeof engine> };
+      exporter = (await import('../../engine/exporter/index.js' as string)) as typeof exporter;
+      engine = await eng.createEngine({ root: path.join(tmp, 'kiln-root'), parallelism: 2 });
+    }, 120_000);
+    afterAll(async () => engine?.close());
+
+    for (const c of cases) {
+      it(c, async () => {
+        expect(engine, 'engine/engine.ts createEngine').toBeDefined();
+        const bk = await buildkitOf(c);
+        const { res, flags, dir } = await convertCase(c, (ref) => engine!.worker.resolveImageConfig(ref));
+        const secrets = new Map(Object.entries(flags.secrets).map(([id, src]) => [id, fs.readFileSync(path.join(dir, src))]));
+        const localDirs = new Map([['context', dir]]);
+        for (const [name, v] of Object.entries(flags.buildContexts)) if (!v.includes('://')) localDirs.set(name, path.resolve(dir, v));
+        const { result } = await (engine!.build as (d: unknown, o: unknown) => Promise<{ result: import('../../engine/solver/types.js').Result }>)(res.definition, {
+          jobId: `diff-${c}-${Date.now()}`,
+          session: { localDirs, secrets },
+        });
+        const tar = path.join(tmp, `${c}.kiln.tar`);
+        await exporter!.exportResult(exporter!.parseOutputSpec(`type=tar,dest=${tar}`), { result, imageConfig: res.imageConfig, worker: engine!.worker });
+        expect(await compareTars(bk.tar, tar)).toEqual([]);
+      }, 300_000);
+    }
+  });
+});
