@@ -79,6 +79,11 @@ describe('ShellLex extras', () => {
     const lex = new ShellLex('`');
     expect(lex.processWord('a`$B\\c', { B: 'no' })).toBe('a$B\\c');
   });
+  it('keeps quotes and escapes verbatim in raw mode (heredoc bodies)', () => {
+    const lex = new ShellLex('\\', { rawQuotes: true, rawEscapes: true });
+    const body = 'echo "hi $A" \'$A\' \\$A \\n "a\\tb"\n';
+    expect(lex.processWord(body, { A: '1' })).toBe('echo "hi 1" \'$A\' \\$A \\n "a\\tb"\n');
+  });
   it('leaves unset references alone with skipUnsetEnv', () => {
     const lex = new ShellLex('\\', { skipUnsetEnv: true });
     expect(lex.processWord('$X ${Y} ${Z:-d} $A', { A: 'a' })).toBe('$X ${Y} ${Z:-d} a');

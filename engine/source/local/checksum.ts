@@ -4,7 +4,7 @@
 // by (dev, ino, size, mtime_ns) so an unchanged file is never read twice.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import { walkContext, type ContextEntry } from './walk.js';
@@ -122,8 +122,26 @@ function fileSha(abs: string, e: ContextEntry, ix: { get: Statement } | undefine
       return row.sha;
     }
   }
-  const sha = createHash('sha256').update(readFileSync(abs)).digest('hex');
+  const sha = hashFile(abs);
   stats.filesRead++;
   if (ix) writes.push([e.dev, e.ino, BigInt(e.size), e.mtimeNs, sha]);
   return sha;
+}
+
+// One reusable read buffer: allocating a Buffer per file dominates for many small files.
+const BUF = Buffer.allocUnsafe(1 << 20);
+
+function hashFile(abs: string): string {
+  const h = createHash('sha256');
+  const fd = openSync(abs, 'r');
+  try {
+    for (;;) {
+      const n = readSync(fd, BUF, 0, BUF.length, null);
+      if (n === 0) break;
+      h.update(BUF.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
 }
