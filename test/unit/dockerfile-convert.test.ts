@@ -166,4 +166,25 @@ RUN --mount=type=cache,target=/cache --mount=type=secret,id=k --mount=type=bind,
       expect.objectContaining({ name: '1', index: 1, base: 'one', dependsOn: ['one'] }),
     ]);
   });
+
+  it('resolves named build contexts before images', async () => {
+    const seen: string[] = [];
+    const r = await dockerfileToLLB({
+      dockerfile: 'FROM base\nCOPY --from=assets /a /a\n',
+      platform: 'linux/amd64',
+      buildContexts: { base: 'docker-image://busybox:pinned', assets: './assets' },
+      resolveImage: async (ref) => (seen.push(ref), busybox(ref)),
+    });
+    expect(seen).toEqual(['busybox:pinned']);
+    const ids = r.definition.vertices.filter((v) => v.op.kind === 'source').map((v) => (v.op as { identifier: string }).identifier);
+    expect(ids.sort()).toEqual(['docker-image://busybox:pinned', 'local://assets']);
+  });
+
+  it('FROM --platform sets the stage platform and keeps TARGETPLATFORM', async () => {
+    const r = await conv('FROM --platform=$BUILDPLATFORM busybox AS b\nFROM busybox\nARG TARGETPLATFORM\nCOPY --from=b /x /x\nRUN echo $TARGETPLATFORM\n', { platform: 'linux/arm64' });
+    const plats = r.definition.vertices.filter((v) => v.op.kind === 'source').map((v) => (v.op as { platform?: { architecture: string } }).platform?.architecture);
+    expect(plats).toContain('arm64');
+    expect(r.imageConfig.architecture).toBe('arm64');
+    expect(execs(r.definition)[0]!.env).toContain('TARGETPLATFORM=linux/arm64');
+  });
 });

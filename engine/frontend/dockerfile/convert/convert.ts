@@ -293,7 +293,7 @@ export class Converter {
   }
 
   /** A source for --from / FROM / mount from: a stage, a named context, or an image. */
-  private async sourceFor(name: string, ins: Instruction, current: number): Promise<{ state: StateRef; image?: ImageConfig; stage?: StageState }> {
+  private async sourceFor(name: string, ins: Instruction, current: number, plat: Platform = this.target): Promise<{ state: StateRef; image?: ImageConfig; stage?: StageState }> {
     const st = this.findStage(name, current);
     if (st && st.stage.index !== current) {
       await this.dispatch(st, ins);
@@ -302,13 +302,13 @@ export class Converter {
     if (/^\d+$/.test(name)) this.fail(`invalid from flag value ${name}: refers to a stage that is not defined before this one`, ins);
     const ctx = this.opts.buildContexts?.[name];
     if (ctx !== undefined) {
-      if (ctx.startsWith('docker-image://')) return this.imageSource(ctx.slice('docker-image://'.length), ins);
+      if (ctx.startsWith('docker-image://')) return this.imageSource(ctx.slice('docker-image://'.length), ins, plat);
       return { state: this.localSource(name, []) };
     }
-    return this.imageSource(name, ins);
+    return this.imageSource(name, ins, plat);
   }
 
-  private async imageSource(ref: string, ins: Instruction): Promise<{ state: StateRef; image: ImageConfig }> {
+  private async imageSource(ref: string, ins: Instruction, plat: Platform): Promise<{ state: StateRef; image: ImageConfig }> {
     if (ref === 'scratch') return { state: null, image: this.emptyImage() };
     let img: ResolvedImage;
     try {
@@ -316,7 +316,7 @@ export class Converter {
     } catch (e) {
       return this.fail(`failed to resolve source metadata for ${ref}: ${(e as Error).message}`, ins);
     }
-    const state = this.graph.add({ kind: 'source', identifier: `docker-image://${ref}`, platform: this.target }, [], {
+    const state = this.graph.add({ kind: 'source', identifier: `docker-image://${ref}`, platform: plat }, [], {
       description: `[internal] load metadata for ${ref}`,
       location: [{ ...ins.location }],
     });
@@ -347,10 +347,8 @@ export class Converter {
     const f = s.stage.from;
     const meta = this.metaEnv();
     const baseName = this.expand(f.image, meta, f, 'UndefinedArgInFrom');
-    if (f.platform) {
-      const p = this.expand(f.platform, meta, f, 'UndefinedArgInFrom');
-      this.target = parsePlatform(p);
-    }
+    // FROM --platform changes this stage's platform only; TARGET* args keep the build's target
+    const plat = f.platform ? parsePlatform(this.expand(f.platform, meta, f, 'UndefinedArgInFrom')) : this.target;
     const lower = baseName.toLowerCase();
     const parent = this.findStage(lower, s.stage.index);
     let onbuild: string[] = [];
@@ -360,7 +358,7 @@ export class Converter {
       s.image = clone(parent.image);
       onbuild = s.image.config.OnBuild ?? [];
     } else {
-      const src = await this.sourceFor(baseName, f, s.stage.index);
+      const src = await this.sourceFor(baseName, f, s.stage.index, plat);
       s.state = src.state;
       s.image = clone(src.image ?? this.emptyImage());
       s.image.history ??= [];
@@ -368,8 +366,10 @@ export class Converter {
       if (s.state) this.meta(s, f, `FROM ${baseName}`, true);
       else s.step++;
     }
-    s.image.architecture = this.target.architecture;
-    s.image.os = this.target.os;
+    s.image.architecture = plat.architecture;
+    s.image.os = plat.os;
+    if (plat.variant) s.image.variant = plat.variant;
+    else delete s.image.variant;
     delete s.image.config.OnBuild;
     delete s.image.created;
     delete s.image.rootfs;
