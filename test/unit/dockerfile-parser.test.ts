@@ -53,6 +53,7 @@ describe('parser', () => {
     const r = parse('# hello\n# escape=`\nFROM x\n');
     expect(r.directives.escape).toBe('\\');
     expect(r.ast.children[0]!.prevComment).toEqual(['hello', 'escape=`']);
+    expect(parse('# syntax=x\n# about FROM\nFROM x\n').ast.children[0]!.prevComment).toEqual(['about FROM']);
   });
   it('rejects a duplicate directive', () => {
     expect(() => parse('# escape=\\\n# escape=`\nFROM x\n')).toThrow(/only one escape/);
@@ -127,6 +128,10 @@ describe('parser', () => {
     expect(chompHeredocContent(copy!.heredocs[0]!.content)).toBe('indented\n');
     expect(dumpAST(copy!)).toBe('copy "<<-EOT" "/file"');
     expect(last!.startLine).toBe(10);
+  });
+  it('reads a heredoc fed to another file descriptor', () => {
+    const h = parse('FROM x\nRUN cat 3<<EOF /dev/fd/3\nthree\nEOF\n').ast.children[1]!.heredocs;
+    expect(h).toEqual([{ name: 'EOF', content: 'three\n', expand: true, chomp: false, fileDescriptor: 3 }]);
   });
   it('does not read heredocs in exec form', () => {
     const r = parse('FROM x\nRUN ["cat", "<<EOF"]\nRUN echo\n');

@@ -21,6 +21,8 @@ export interface Heredoc {
   expand: boolean;
   /** <<- : leading tabs stripped */
   chomp: boolean;
+  /** `3<<EOF`: the file descriptor the body is fed to (absent means stdin) */
+  fileDescriptor?: number;
 }
 
 /**

@@ -16,19 +16,19 @@ export class DirectiveState {
   /** where each directive was found (1-based line) */
   lines: Record<string, number> = {};
 
-  /** Feed one line (newline trimmed, leading whitespace trimmed). */
-  feed(line: string, lineNo: number): void {
-    if (this.done) return;
+  /** Feed one line (newline trimmed, leading whitespace trimmed); true when it was a directive. */
+  feed(line: string, lineNo: number): boolean {
+    if (this.done) return false;
     const m = RE_DIRECTIVE.exec(line);
     if (!m) {
       this.done = true;
-      return;
+      return false;
     }
     const key = m[1]!.toLowerCase();
     const value = m[2]!;
     if (!VALID.has(key)) {
       this.done = true;
-      return;
+      return false;
     }
     if (this.seen.has(key)) throw new LineParseError(`only one ${key} parser directive can be used`);
     this.seen.add(key);
@@ -42,14 +42,17 @@ export class DirectiveState {
     } else {
       this.directives.check = value;
     }
+    return true;
   }
 }
 
 /**
- * Matches a line ending in an *unescaped* escape token (plus trailing blanks): an odd run of
- * escape tokens, so `foo\\` is a literal backslash, not a continuation.
+ * BuildKit's continuation rule: the line ends in the escape token (plus blanks) that is either
+ * alone on the line or preceded by a character other than the escape token, so `foo\\` is a
+ * literal backslash. Like BuildKit, an escaped escape followed by a continuation (`foo\\\`)
+ * is not recognised either.
  */
 function makeContinuation(token: string): RegExp {
   const t = '\\' + token;
-  return new RegExp(`(^|[^${t}])(${t}${t})*${t}[ \\t]*$`);
+  return new RegExp(`(^|[^${t}])${t}[ \\t]*$`);
 }

@@ -4,15 +4,16 @@
 import type { Heredoc } from './ast.js';
 import { ShellLex } from '../shell/lex.js';
 
-const RE_HEREDOC = /^<<(-?)\s*([^<]*)$/u;
+const RE_HEREDOC = /^(\d*)<<(-?)([^<]*)$/u;
 const HEREDOC_INSTRUCTIONS = new Set(['add', 'copy', 'run']);
 
 /** Parse one word as a heredoc opener; undefined when it is not one. */
 export function parseHeredoc(src: string): Heredoc | undefined {
   const m = RE_HEREDOC.exec(src);
   if (!m) return undefined;
-  const chomp = m[1] === '-';
-  const rest = m[2]!;
+  const fd = m[1] ? Number(m[1]) : 0;
+  const chomp = m[2] === '-';
+  const rest = m[3]!;
   if (rest.length === 0) return undefined;
   // Lex the delimiter with and without quotes: if the quote counts differ, part of it was
   // quoted, and a quoted delimiter means the body is not expanded.
@@ -24,12 +25,12 @@ export function parseHeredoc(src: string): Heredoc | undefined {
   if (raw.length !== words.length) throw new Error(`internal lexing of heredoc produced inconsistent results: ${rest}`);
   const count = (s: string): number => (s.match(/['"]/g) ?? []).length;
   const name = words[0]!;
-  return { name, expand: count(name) === count(raw[0]!), chomp, content: '' };
+  return { name, expand: count(name) === count(raw[0]!), chomp, content: '', ...(fd ? { fileDescriptor: fd } : {}) };
 }
 
 /** All heredoc openers of an instruction line, in order. */
 export function heredocsFromLine(line: string): Heredoc[] {
-  const lex = new ShellLex('\\', { rawQuotes: true, rawEscapes: true });
+  const lex = new ShellLex('\\', { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true });
   let words: string[];
   try {
     words = lex.processWords(line, {});

@@ -18,7 +18,7 @@ export { argValues } from './node.js';
 export { INSTRUCTIONS } from './line-parsers.js';
 export type * from './ast.js';
 
-const trimNewline = (s: string): string => s.replace(/\r?\n$/, '');
+const trimNewline = (s: string): string => s.replace(/[\r\n]+$/, '');
 const trimLeadingWhitespace = (s: string): string => s.replace(/^\s+/u, '');
 const isComment = (s: string): boolean => trimLeadingWhitespace(trimNewline(s)).startsWith('#');
 const isEmptyContinuationLine = (s: string): boolean => trimLeadingWhitespace(trimNewline(s)).length === 0;
@@ -86,7 +86,8 @@ export function parse(text: string, filename = 'Dockerfile'): ParseResult {
     let t = trimNewline(token);
     if (stripLeft) t = trimLeadingWhitespace(t);
     try {
-      d.feed(t, lineNo);
+      // A directive is not a comment of the first instruction.
+      if (d.feed(t, lineNo) && stripLeft) comments = comments.slice(0, -1);
     } catch (e) {
       if (e instanceof LineParseError) fail(e.message, lineNo);
       throw e;
