@@ -1,45 +1,14 @@
-// Just enough .dockerignore matching for the frontend's own "why is my COPY source missing"
-// diagnosis; the context transfer itself uses engine/source/local's matcher via the local
-// source's exclude patterns.
-import path from 'node:path';
+// .dockerignore for the frontend: the same parser and matcher the context transfer uses
+// (engine/source/local), so "excluded by rule X" diagnoses exactly what the transfer will do.
+import { createMatcher, parseDockerignore } from '../../../source/local/dockerignore.js';
 
 export function parseIgnoreText(text: string): string[] {
-  const out: string[] = [];
-  for (let line of text.split(/\r?\n/)) {
-    if (line.startsWith('#')) continue;
-    line = line.trim();
-    if (!line) continue;
-    const neg = line.startsWith('!');
-    let p = neg ? line.slice(1).trim() : line;
-    p = path.posix.normalize(p).replace(/^\/+/, '').replace(/\/+$/, '');
-    if (p === '' || p === '.') continue;
-    out.push(neg ? '!' + p : p);
-  }
-  return out;
+  return parseDockerignore(text);
 }
 
-function toRegex(p: string): RegExp {
-  let re = '';
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i]!;
-    if (c === '*' && p[i + 1] === '*') {
-      re += '.*';
-      i++;
-      if (p[i + 1] === '/') i++;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp('^' + re + '(/.*)?$');
-}
-
-/** The last rule that decides `rel` is excluded, or undefined when it is included. */
+/** The rule that excludes `rel`, or undefined when it is included. */
 export function excludingRule(patterns: string[], rel: string): string | undefined {
-  let rule: string | undefined;
-  for (const p of patterns) {
-    const neg = p.startsWith('!');
-    const body = neg ? p.slice(1) : p;
-    if (toRegex(body).test(rel)) rule = neg ? undefined : p;
-  }
-  return rule;
+  if (patterns.length === 0) return undefined;
+  const m = createMatcher(patterns);
+  return m.matches(rel) ? m.ruleFor(rel) : undefined;
 }
