@@ -79,10 +79,14 @@ describe('ShellLex extras', () => {
     const lex = new ShellLex('`');
     expect(lex.processWord('a`$B\\c', { B: 'no' })).toBe('a$B\\c');
   });
-  it('keeps quotes and escapes verbatim in raw mode (heredoc bodies)', () => {
+  it('keeps quotes and escapes in raw mode (heredoc bodies)', () => {
     const lex = new ShellLex('\\', { rawQuotes: true, rawEscapes: true });
-    const body = 'echo "hi $A" \'$A\' \\$A \\n "a\\tb"\n';
-    expect(lex.processWord(body, { A: '1' })).toBe('echo "hi 1" \'$A\' \\$A \\n "a\\tb"\n');
+    const body = 'echo "hi $A \\$A" \'$A\' \\$A \\n\n';
+    expect(lex.processWord(body, { A: '1' })).toBe('echo "hi 1 \\$A" \'$A\' \\$A \\n\n');
+  });
+  it('treats quotes as plain characters with skipProcessQuotes', () => {
+    const lex = new ShellLex('\\', { skipProcessQuotes: true });
+    expect(lex.processWords('"a $B" \'c\'', { B: 'x y' })).toEqual(['"a', 'x', 'y"', "'c'"]);
   });
   it('leaves unset references alone with skipUnsetEnv', () => {
     const lex = new ShellLex('\\', { skipUnsetEnv: true });

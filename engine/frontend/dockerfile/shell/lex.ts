@@ -119,6 +119,8 @@ export interface ShellLexOptions {
   skipUnsetEnv?: boolean;
   /** env names case-insensitive (Windows targets) */
   caseInsensitive?: boolean;
+  /** quotes are ordinary characters (only $ and the escape token are special) */
+  skipProcessQuotes?: boolean;
 }
 
 export class ShellLex {
@@ -127,6 +129,7 @@ export class ShellLex {
   rawEscapes: boolean;
   skipUnsetEnv: boolean;
   caseInsensitive: boolean;
+  skipProcessQuotes: boolean;
 
   constructor(escapeToken: string = '\\', opts: ShellLexOptions = {}) {
     this.escapeToken = escapeToken;
@@ -134,6 +137,7 @@ export class ShellLex {
     this.rawEscapes = opts.rawEscapes ?? false;
     this.skipUnsetEnv = opts.skipUnsetEnv ?? false;
     this.caseInsensitive = opts.caseInsensitive ?? false;
+    this.skipProcessQuotes = opts.skipProcessQuotes ?? false;
   }
 
   /** Expand `word` to one string (no word splitting), as ENV/ARG/WORKDIR etc. use it. */
@@ -166,11 +170,15 @@ export class ShellLex {
 class ShellWord {
   matched = new Set<string>();
   unmatched = new Set<string>();
+  /** current escape mode: pattern words (${v#p}, ${v/p/r}) switch it on while they are read */
+  private rawEscapes: boolean;
   constructor(
     private lex: ShellLex,
     private s: Scanner,
     private lookup: (name: string) => string | undefined,
-  ) {}
+  ) {
+    this.rawEscapes = lex.rawEscapes;
+  }
 
   private getEnv(name: string): [string, boolean] {
     const v = this.lookup(name);
@@ -183,7 +191,18 @@ class ShellWord {
   }
 
   processStopOn(stop: string | typeof EOF, rawEscapes: boolean): [string, string[]] {
+    const saved = this.rawEscapes;
+    this.rawEscapes = rawEscapes;
+    try {
+      return this.stopOn(stop, rawEscapes);
+    } finally {
+      this.rawEscapes = saved;
+    }
+  }
+
+  private stopOn(stop: string | typeof EOF, rawEscapes: boolean): [string, string[]] {
     let result = '';
+    const quotes = !this.lex.skipProcessQuotes;
     const words = new Words();
     for (;;) {
       const ch = this.s.peek();
@@ -192,7 +211,7 @@ class ShellWord {
         this.s.next();
         return [result, words.get()];
       }
-      if (ch === "'" || ch === '"' || ch === '$') {
+      if (ch === '$' || (quotes && (ch === "'" || ch === '"'))) {
         const tmp = ch === "'" ? this.processSingleQuote() : ch === '"' ? this.processDoubleQuote() : this.processDollar();
         // An expansion's value is split on whitespace; quoted text never is.
         if (ch === '$') words.addString(tmp);
@@ -253,13 +272,14 @@ class ShellWord {
       }
       let ch = this.s.next() as string;
       if (ch === this.lex.escapeToken) {
-        if (this.lex.rawEscapes) result += ch;
+        // (In raw mode BuildKit writes the escape, then the escaped char or — for a char that
+        // cannot be escaped here — the escape once more; kept as is for identical results.)
+        if (this.rawEscapes) result += ch;
         const n = this.s.peek();
         if (n === EOF) continue; // ignore an escape at the end of the word
         // Only ", $ and the escape token itself can be escaped inside double quotes; any other
         // escape is kept literally.
         if (n === '"' || n === '$' || n === this.lex.escapeToken) ch = this.s.next() as string;
-        else if (this.lex.rawEscapes) ch = this.s.next() as string;
       }
       result += ch;
     }
@@ -314,7 +334,7 @@ class ShellWord {
     if (ch === '/') {
       const replaceAll = this.s.peek() === '/';
       if (replaceAll) this.s.next();
-      const pattern = this.stopOrMissing('/', true);
+      const pattern = this.stopOrMissing('/', true, "syntax error: missing '/' in ${}");
       const replacement = this.stopOrMissing('}', true);
       const [value, set] = this.getEnv(name);
       if (this.lex.skipUnsetEnv && !set) return `\${${name}/${pattern}/${replacement}}`;
@@ -361,11 +381,11 @@ class ShellWord {
     }
   }
 
-  private stopOrMissing(stop: string, rawEscapes: boolean): string {
+  private stopOrMissing(stop: string, rawEscapes: boolean, missing = "syntax error: missing '}'"): string {
     try {
       return this.processStopOn(stop, rawEscapes)[0];
     } catch (e) {
-      if (e instanceof ShellLexError && this.s.peek() === EOF) throw new ShellLexError("syntax error: missing '}'");
+      if (e instanceof ShellLexError && this.s.peek() === EOF) throw new ShellLexError(missing);
       throw e;
     }
   }
