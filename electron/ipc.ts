@@ -37,7 +37,10 @@ export function assertTrustedSender(event: IpcMainInvokeEvent, isTrusted: (url: 
   if (!isTrusted(url)) throw new UntrustedSenderError(url);
 }
 
-/** Errors cross IPC as plain messages; keep the fields the UI shows (location, excerpt, code). */
+/**
+ * Electron passes only an error's message across IPC, so make that explicit (and drop stacks that
+ * would leak main-process paths). Build failures are not thrown: solve() returns them as data.
+ */
 function serializable(e: unknown): Error {
   if (e instanceof Error) {
     const out = new Error(e.message);
