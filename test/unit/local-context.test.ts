@@ -55,6 +55,9 @@ describe('walkContext', () => {
   it('restricts to include patterns and follow paths', () => {
     expect(walkContext(dir, { includePatterns: ['src/lib/*.ts'] }).map((x) => x.path)).toEqual(['src', 'src/lib', 'src/lib/a.ts']);
     expect(walkContext(dir, { followPaths: ['build/out'] }).map((x) => x.path)).toEqual(['build', 'build/out', 'build/out/x.bin']);
+    // a followed symlink brings its target along, but never one outside the context
+    expect(walkContext(dir, { followPaths: ['link'] }).map((x) => x.path)).toEqual(['link', 'src', 'src/main.ts']);
+    expect(walkContext(dir, { followPaths: ['escape'] }).map((x) => x.path)).toEqual(['escape']);
   });
 });
 

@@ -2,7 +2,7 @@
 // more than the stat itself), sorted, never following symlinks, so nothing outside `dir` is read.
 
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { createMatcher, type Matcher } from './dockerignore.js';
 import { cleanPath } from './clean.js';
 
@@ -63,12 +63,36 @@ export function statEntry(abs: string, rel: string): ContextEntry {
   return e;
 }
 
+/**
+ * Follow paths plus, for each that is a symlink (e.g. a symlinked Dockerfile), the chain of its
+ * targets — as long as they stay inside `dir`.
+ */
+function followed(dir: string, paths: string[]): string[] {
+  const out: string[] = [];
+  for (const p0 of paths) {
+    let p = cleanPath(p0.replace(/^\/+/, ''));
+    for (let hops = 0; hops < 16; hops++) {
+      out.push(p);
+      let target: string;
+      try {
+        target = readlinkSync(join(dir, p));
+      } catch {
+        break; // not a symlink (or missing)
+      }
+      const next = cleanPath(target.startsWith('/') ? target.slice(1) : posix.join(posix.dirname(p), target));
+      if (next === '..' || next.startsWith('../')) break;
+      p = next;
+    }
+  }
+  return out;
+}
+
 const escapeGlob = (p: string): string => p.replace(/[*?[\]\\]/g, (c) => '\\' + c);
 
 /** Entries of `dir` (not including the root itself), parents before children, sorted by name. */
 export function walkContext(dir: string, opts: WalkOptions = {}): ContextEntry[] {
   const exclude: Matcher | undefined = opts.excludePatterns?.length ? createMatcher(opts.excludePatterns) : undefined;
-  const includes = [...(opts.includePatterns ?? []), ...(opts.followPaths ?? []).map(escapeGlob)].map((p) => cleanPath(p.replace(/^\/+/, '')));
+  const includes = [...(opts.includePatterns ?? []), ...followed(dir, opts.followPaths ?? []).map(escapeGlob)].map((p) => cleanPath(p.replace(/^\/+/, '')));
   const include: Matcher | undefined = includes.length && !includes.includes('.') ? createMatcher(includes) : undefined;
   const out: ContextEntry[] = [];
 
