@@ -96,6 +96,15 @@ describeWith(['engine', 'buildkit'], 'differential suite against BuildKit', () =
     expect(cases.filter((c) => c.startsWith('shared-')).length).toBeGreaterThan(0);
   });
 
+  it('tarcmp finds no difference in a tree with itself and finds a real one', async () => {
+    const a = await buildkitOf('shared-hello');
+    const b = await buildkitOf('shared-stages');
+    expect(await compareTars(a.tar, a.tar)).toEqual([]);
+    const diffs = await compareTars(a.tar, b.tar);
+    expect(diffs.some((d) => d.startsWith('only in first: greeting '))).toBe(true);
+    expect(diffs.some((d) => d.startsWith('only in second: data/f1 '))).toBe(true);
+  }, 240_000);
+
   describe('image config and history', () => {
     for (const c of cases) {
       it(c, async () => {

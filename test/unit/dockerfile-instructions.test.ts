@@ -99,6 +99,13 @@ describe('conversion errors and heredocs', () => {
     }
   });
 
+  it('turns parse errors into DockerfileError with an excerpt', async () => {
+    const err = await dockerfileToLLB({ dockerfile: 'FROM busybox\nENV A=1 B\n', resolveImage }).catch((e) => e);
+    expect(err).toBeInstanceOf(DockerfileError);
+    expect(err.location.startLine).toBe(2);
+    expect(err.excerpt).toContain('>>> 2 | ENV A=1 B');
+  });
+
   it('refuses a source that escapes the context', async () => {
     const err = await dockerfileToLLB({ dockerfile: 'FROM busybox\nCOPY ../secret /x\n', resolveImage }).catch((e) => e);
     expect(err).toBeInstanceOf(DockerfileError);

@@ -8,6 +8,7 @@ import type { ImageConfig } from '../../../llb/image.js';
 import type { ChownOpt, ExecOp, FileAction, Mount, Platform } from '../../../llb/ops.js';
 import type { ResolvedImage } from '../../../worker/types.js';
 import { parse } from '../parser/index.js';
+import { DockerfileParseError } from '../parser/errors.js';
 import { ShellLex } from '../shell/lex.js';
 import { DockerfileError, suggestSuffix } from '../errors.js';
 import { parseDockerfileAST, parseInstruction } from '../instructions/parse.js';
@@ -163,7 +164,14 @@ export class Converter {
 
   constructor(private opts: ConvertOptions) {
     this.file = opts.filename ?? 'Dockerfile';
-    const res = parse(opts.dockerfile, this.file);
+    let res: ReturnType<typeof parse>;
+    try {
+      res = parse(opts.dockerfile, this.file);
+    } catch (e) {
+      // one error type for every frontend failure, with the excerpt the parser cannot make
+      if (e instanceof DockerfileParseError) throw new DockerfileError(e.reason, e.location, opts.dockerfile);
+      throw e;
+    }
     for (const w of res.warnings) {
       this.warnings.push({ rule: 'Parse', message: w.short, url: w.url, location: { file: this.file, startLine: w.location.start.line, endLine: w.location.end.line } });
     }
