@@ -1,5 +1,7 @@
 // Electron's security checklist, as data and small predicates, so tests can assert each item.
 
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { WebPreferences } from './electron-types.js';
 
 /**
@@ -42,7 +44,9 @@ export function webPreferences(preload: string): WebPreferences {
  * other origins, about:blank, devtools — is untrusted.
  */
 export function trustedUrlPredicate(opts: { rendererDir?: string; origins?: string[] }): (url: string | undefined) => boolean {
-  const dirUrl = opts.rendererDir ? new URL(`file://${opts.rendererDir.replace(/\\/g, '/').replace(/\/?$/, '/')}`).href : undefined;
+  // pathToFileURL gets Windows drive letters and percent-encoding right; the trailing separator
+  // keeps a sibling like dist/renderer-evil/ out.
+  const dirUrl = opts.rendererDir ? pathToFileURL(path.resolve(opts.rendererDir) + path.sep).href : undefined;
   const origins = new Set((opts.origins ?? []).map((o) => new URL(o).origin));
   return (url) => {
     if (!url) return false;
@@ -53,8 +57,8 @@ export function trustedUrlPredicate(opts: { rendererDir?: string; origins?: stri
       return false;
     }
     if (u.protocol === 'file:') {
-      // Compare normalised paths: no `..` escape, no sibling directory with a common prefix.
-      return dirUrl !== undefined && `file://${u.pathname}`.startsWith(dirUrl) && !u.pathname.includes('/../');
+      // URL parsing has already resolved any `..` segments, so a prefix test is exact.
+      return dirUrl !== undefined && u.host === '' && `file://${u.pathname}`.startsWith(dirUrl);
     }
     if (u.protocol === 'http:' || u.protocol === 'https:') return origins.has(u.origin);
     return false;

@@ -288,6 +288,8 @@ describe('electron main: IPC', () => {
       'file:///etc/passwd',
       `file://${rendererDir}-evil/index.html`,
       `file://${rendererDir}/../../secret.html`,
+      `file://${rendererDir}/%2e%2e/%2e%2e/secret.html`,
+      `file://evil.example${rendererDir}/index.html`,
       'about:blank',
       'devtools://devtools/bundled/inspector.html',
     ];
