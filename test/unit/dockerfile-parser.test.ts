@@ -133,6 +133,14 @@ describe('parser', () => {
     const h = parse('FROM x\nRUN cat 3<<EOF /dev/fd/3\nthree\nEOF\n').ast.children[1]!.heredocs;
     expect(h).toEqual([{ name: 'EOF', content: 'three\n', expand: true, chomp: false, fileDescriptor: 3 }]);
   });
+  it('handles CRLF line endings like LF', () => {
+    const lf = 'FROM x\nRUN a \\\n  b\nCOPY <<EOF /f\nbody\nEOF\n';
+    const a = parse(lf);
+    const b = parse(lf.replace(/\n/g, '\r\n'));
+    expect(dumpAST(b.ast)).toBe(dumpAST(a.ast));
+    expect(b.ast.children.map((n) => [n.startLine, n.endLine])).toEqual(a.ast.children.map((n) => [n.startLine, n.endLine]));
+    expect(b.ast.children[2]!.heredocs[0]!.content).toBe('body\r\n');
+  });
   it('does not read heredocs in exec form', () => {
     const r = parse('FROM x\nRUN ["cat", "<<EOF"]\nRUN echo\n');
     expect(r.ast.children[1]!.heredocs).toEqual([]);
