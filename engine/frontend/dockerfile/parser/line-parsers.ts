@@ -34,10 +34,6 @@ const parseSubCommand: LineParser = (rest, _e, sub) => {
   return { next: wrapper };
 };
 
-function keyValue(key: string, value: string, sep: string): Node[] {
-  return [mkNode(key), mkNode(value), mkNode(sep)];
-}
-
 /** ENV/LABEL: `KEY value` (legacy, space first) or `k=v k2=v2` (an = comes first). */
 function parseNameVal(rest: string, key: string, escapeToken: string): Node | undefined {
   const words = parseWords(rest, escapeToken);

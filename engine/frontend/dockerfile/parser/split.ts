@@ -2,8 +2,6 @@
 // and extractBuilderFlags do (byte-for-byte the same quirks: quotes inside flags are removed,
 // a lone `--` ends the flags).
 
-import { LineParseError } from './errors.js';
-
 const isSpace = (ch: string): boolean => /^\s$/u.test(ch);
 
 export function splitCommand(line: string): { cmd: string; flags: string[]; args: string } {
@@ -146,8 +144,4 @@ export function parseWords(rest: string, escapeToken: string): string[] {
     }
   }
   return words;
-}
-
-export function requireNonEmpty(key: string, parts: string[]): void {
-  if (parts.length < 2) throw new LineParseError(`${key} must have two arguments`);
 }
