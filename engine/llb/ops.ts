@@ -48,6 +48,8 @@ export interface ExecOp {
   secretEnv?: { name: string; id: string; required?: boolean }[];
   /** extra /etc/hosts entries host:ip */
   extraHosts?: string[];
+  /** proxy env (HTTP_PROXY …) for the process; like BuildKit's ProxyEnv, a worker's cacheMap leaves it out of the cache key */
+  proxyEnv?: string[];
 }
 
 export type ChownOpt = { user?: number | string; group?: number | string };

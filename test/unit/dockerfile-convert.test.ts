@@ -187,4 +187,13 @@ RUN --mount=type=cache,target=/cache --mount=type=secret,id=k --mount=type=bind,
     expect(r.imageConfig.architecture).toBe('arm64');
     expect(execs(r.definition)[0]!.env).toContain('TARGETPLATFORM=linux/arm64');
   });
+
+  it('keeps proxy args out of env and history but gives them to the process', async () => {
+    const r = await conv('FROM busybox\nRUN wget x\n', { buildArgs: { HTTP_PROXY: 'http://127.0.0.1:3128' } });
+    const run = execs(r.definition)[0]!;
+    expect(run.proxyEnv).toEqual(['HTTP_PROXY=http://127.0.0.1:3128']);
+    expect(run.env.some((e) => e.startsWith('HTTP_PROXY'))).toBe(false);
+    expect(r.imageConfig.history!.at(-1)!.created_by).toBe('RUN /bin/sh -c wget x # buildkit');
+    expect(r.warnings.filter((w) => w.rule === 'UnusedBuildArg')).toEqual([]);
+  });
 });

@@ -610,9 +610,11 @@ export class Converter {
       histArgs.push(`${a.key}=${fromEnv ?? a.value ?? ''}`);
       if (fromEnv === undefined && a.value !== undefined) execEnv.push(`${a.key}=${a.value}`);
     }
-    // proxy args are predefined: usable without ARG, never in history
+    // proxy args are predefined: usable without ARG, never in history, and kept apart from env so
+    // the worker can keep them out of the cache key (unless the stage declared them as ARGs)
+    const proxyEnv: string[] = [];
     for (const p of PROXY_ARGS) {
-      if (p in this.buildArgs && envGet(execEnv, p) === undefined) execEnv.push(`${p}=${this.buildArgs[p]}`);
+      if (p in this.buildArgs && envGet(execEnv, p) === undefined) proxyEnv.push(`${p}=${this.buildArgs[p]}`);
     }
     if (envGet(execEnv, 'PATH') === undefined) execEnv = [`PATH=${DEFAULT_PATH}`, ...execEnv];
 
@@ -627,6 +629,7 @@ export class Converter {
       ...(ins.security === 'insecure' ? { security: 'insecure' as const } : {}),
       mounts,
       ...(secretEnv.length ? { secretEnv } : {}),
+      ...(proxyEnv.length ? { proxyEnv } : {}),
     };
     const text = `RUN ${ins.prependShell ? ins.cmd.join(' ') : goQuoteList(ins.cmd)}`;
     s.state = this.graph.add(op, inputs, this.meta(s, ins, text, true));
