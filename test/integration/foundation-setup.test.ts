@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AUTH_REGISTRY, DOCKER_HOST, REGISTRY, describeWith } from '../helpers/env.js';
-import { isUnitOnly } from '../setup/global.js';
+import { isUnitOnly, provision } from '../setup/global.js';
 
 const scripts = path.resolve(__dirname, '../../scripts');
 const runScript = (name: string, env: Record<string, string> = {}): string =>
@@ -43,5 +43,57 @@ describeWith(['registry'], 'setup scripts: registry-up reuses the running regist
     const [, authPort] = AUTH_REGISTRY.split(':');
     expect(lastLine(runScript('registry-up', { REGISTRY_UP_PORT: openPort! }))).toBe(REGISTRY);
     expect(lastLine(runScript('registry-up', { REGISTRY_UP_PORT: authPort!, REGISTRY_UP_AUTH: '1' }))).toBe(AUTH_REGISTRY);
+  });
+});
+
+describe('global setup: reporting what could not be provisioned', () => {
+  const argv = ['node', 'vitest.mjs', 'run'];
+  // Addresses where nothing listens, and provisioning switched off, so nothing gets started.
+  const absent = {
+    KILN_TEST_NO_PROVISION: '1',
+    KILN_TEST_DOCKER_HOST: 'unix:///tmp/kiln-no-such-engine.sock',
+    KILN_TEST_REGISTRY: '127.0.0.1:1',
+    KILN_TEST_AUTH_REGISTRY: '127.0.0.1:2',
+    KILN_TEST_CHROMIUM: '/nonexistent/chromium',
+  };
+
+  it('outside CI lists every missing part in KILN_TEST_MISSING and exports the addresses', async () => {
+    const env: NodeJS.ProcessEnv = { ...absent, CI: 'false' };
+    await provision(env, argv);
+    expect(env.KILN_TEST_MISSING!.split(',').sort()).toEqual(['browser', 'buildkit', 'debian', 'engine', 'registry']);
+    expect(env.DOCKER_HOST).toBe(absent.KILN_TEST_DOCKER_HOST);
+    expect(env.KILN_TEST_REGISTRY).toBe('127.0.0.1:1');
+    expect(env.KILN_TEST_CHROMIUM).toBe('/nonexistent/chromium');
+  });
+
+  it('under CI=true a missing part fails the run', async () => {
+    await expect(provision({ ...absent, CI: 'true' }, argv)).rejects.toThrow(/CI=true: could not provision .*engine/);
+  });
+
+  it('a unit-only run provisions and checks nothing', async () => {
+    const env: NodeJS.ProcessEnv = { ...absent };
+    await provision(env, ['node', 'vitest.mjs', 'run', 'test/unit']);
+    expect(env.KILN_TEST_MISSING).toBe('');
+    expect(env.DOCKER_HOST).toBeUndefined();
+  });
+});
+
+describeWith(['engine', 'registry', 'buildkit', 'debian'], 'global setup: detecting the parts that are up', () => {
+  it('reports only the part it was pointed away from', async () => {
+    const env: NodeJS.ProcessEnv = {
+      KILN_TEST_NO_PROVISION: '1',
+      KILN_TEST_DOCKER_HOST: DOCKER_HOST,
+      KILN_TEST_REGISTRY: REGISTRY,
+      KILN_TEST_AUTH_REGISTRY: AUTH_REGISTRY,
+      KILN_TEST_CHROMIUM: '/nonexistent/chromium',
+    };
+    await provision(env, ['node', 'vitest.mjs', 'run']);
+    expect(env.KILN_TEST_MISSING).toBe('browser');
+  });
+
+  it('an open registry pointed at as the auth one counts as missing', async () => {
+    const env: NodeJS.ProcessEnv = { KILN_TEST_NO_PROVISION: '1', KILN_TEST_DOCKER_HOST: DOCKER_HOST, KILN_TEST_REGISTRY: REGISTRY, KILN_TEST_AUTH_REGISTRY: REGISTRY };
+    await provision(env, ['node', 'vitest.mjs', 'run']);
+    expect(env.KILN_TEST_MISSING!.split(',')).toContain('registry');
   });
 });

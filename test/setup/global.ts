@@ -33,8 +33,9 @@ export function isUnitOnly(argv: readonly string[], env: NodeJS.ProcessEnv): boo
   return filters.length > 0 && filters.every((f) => /(^|\/)test\/unit(\/|$)/.test(f.replace(/\\/g, '/')) || f.startsWith('unit/'));
 }
 
-/** Can this process install Debian packages (the scripts' apt-get path)? */
-export function canProvision(): boolean {
+/** Can this process install Debian packages (the scripts' apt-get path)? KILN_TEST_NO_PROVISION=1 says no. */
+export function canProvision(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.KILN_TEST_NO_PROVISION === '1') return false;
   if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
   try {
     const osr = readFileSync('/etc/os-release', 'utf8');
@@ -108,8 +109,13 @@ async function buildkitUsable(dockerHost: string): Promise<boolean> {
 }
 
 export default async function setup(): Promise<void> {
-  const env = process.env;
-  if (isUnitOnly(process.argv, env)) {
+  // Forked test workers inherit this process's environment, which is how the results reach them.
+  await provision(process.env, process.argv);
+}
+
+/** Brings up what is missing (when allowed) and records the outcome in `env`. */
+export async function provision(env: NodeJS.ProcessEnv, argv: readonly string[]): Promise<void> {
+  if (isUnitOnly(argv, env)) {
     env.KILN_TEST_MISSING ??= '';
     return;
   }
@@ -118,12 +124,12 @@ export default async function setup(): Promise<void> {
   const registry = env.KILN_TEST_REGISTRY ?? '127.0.0.1:5000';
   const authRegistry = env.KILN_TEST_AUTH_REGISTRY ?? '127.0.0.1:5001';
   const chromium = env.KILN_TEST_CHROMIUM ?? '/usr/bin/chromium';
-  const provision = canProvision();
+  const allowed = canProvision(env);
   const scriptEnv = { ...env, DOCKER_HOST: dockerHost };
   const log: string[] = [];
 
   let engine = await engineUp(dockerHost);
-  if (!engine && provision && dockerHost === 'unix:///run/docker-kiln.sock') {
+  if (!engine && allowed && dockerHost === 'unix:///run/docker-kiln.sock') {
     console.log('[kiln test setup] no Docker Engine reachable: running scripts/engine-up');
     await run(script('tools-up'), [], scriptEnv, 15 * 60_000);
     await run(script('engine-up'), [], scriptEnv, 15 * 60_000);
@@ -138,7 +144,7 @@ export default async function setup(): Promise<void> {
   for (const [hostPort, auth] of regs) {
     let status = await registryStatus(hostPort);
     const port = hostPort.split(':')[1] ?? '5000';
-    if (status !== 200 && status !== 401 && provision && hostPort.startsWith('127.0.0.1:')) {
+    if (status !== 200 && status !== 401 && allowed && hostPort.startsWith('127.0.0.1:')) {
       console.log(`[kiln test setup] registry ${hostPort} not answering: running scripts/registry-up`);
       await run(script('registry-up'), [], { ...scriptEnv, REGISTRY_UP_PORT: port, REGISTRY_UP_AUTH: auth ? '1' : '0' }, 10 * 60_000);
       status = await registryStatus(hostPort);
@@ -153,16 +159,16 @@ export default async function setup(): Promise<void> {
   if (engine) {
     busybox = await imagePresent(dockerHost, 'busybox:local');
     debian = await imagePresent(dockerHost, 'debian:bookworm-local');
-    if ((!busybox || !debian) && (provision || existsSync('/usr/bin/busybox'))) {
+    if ((!busybox || !debian) && (allowed || existsSync('/usr/bin/busybox'))) {
       console.log('[kiln test setup] base images missing: running scripts/base-images');
-      await run(script('base-images'), [], { ...scriptEnv, BASE_IMAGES_DEBIAN: provision ? '1' : '0' }, 20 * 60_000);
+      await run(script('base-images'), [], { ...scriptEnv, BASE_IMAGES_DEBIAN: allowed ? '1' : '0' }, 20 * 60_000);
       busybox = await imagePresent(dockerHost, 'busybox:local');
       debian = await imagePresent(dockerHost, 'debian:bookworm-local');
     }
   }
 
   let browser = existsSync(chromium);
-  if (!browser && provision && chromium === '/usr/bin/chromium') {
+  if (!browser && allowed && chromium === '/usr/bin/chromium') {
     console.log('[kiln test setup] chromium missing: running scripts/browser-up');
     await run(script('browser-up'), [], scriptEnv, 15 * 60_000);
     browser = existsSync(chromium);
@@ -190,7 +196,7 @@ export default async function setup(): Promise<void> {
     ...log,
     `buildkit (oracle via /usr/bin/docker): ${buildkit ? 'up' : 'MISSING'}`,
     `chromium ${chromium}: ${browser ? 'ok' : 'MISSING'}`,
-    `provisioning ${provision ? 'allowed (root on Debian/Ubuntu)' : 'not allowed here'}; ${((Date.now() - t0) / 1000).toFixed(1)}s`,
+    `provisioning ${allowed ? 'allowed (root on Debian/Ubuntu)' : 'not allowed here'}; ${((Date.now() - t0) / 1000).toFixed(1)}s`,
   ];
   const bar = '='.repeat(72);
   console.log(`\n${bar}\n[kiln test setup]\n  ${lines.join('\n  ')}`);
