@@ -651,7 +651,8 @@ export class Converter {
       else this.fail(`invalid chmod parameter: '${c}'. it should be octal string like '755' or a valid symbolic mode`, ins);
     }
     const heredocNames = new Map(ins.heredocs.map((h) => [h.name, h] as const));
-    const multi = sources.length > 1 || sources.some(hasWildcard);
+    // a wildcard that matches one file still copies to a file path: only several sources force a dir
+    const multi = sources.length > 1;
     if (sources.length > 1 && !destRaw.endsWith('/')) {
       this.fail(`When using ${ins.kind.toUpperCase()} with more than one source file, the destination must be a directory and end with a /`, ins);
     }
