@@ -349,6 +349,21 @@ describe('electron main: files, menus and dialogs', () => {
     expect(file).toEqual(expect.arrayContaining(['Open Dockerfile…', 'Open Graph…', 'Save', 'Export…', 'Recent']));
   });
 
+  it('menu items send their command to the renderer; Build > Run and File > Save reach it', async () => {
+    const { fake, contents } = await started();
+    const menu = fake.menus.at(-1)!;
+    const item = (top: string, label: string) => menu.find((m) => m.label === top)!.submenu!.find((i) => i.label === label)!;
+    item('File', 'Save').click!();
+    item('Build', 'Run').click!();
+    item('File', 'Export…').click!();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(contents!.sent.filter((m) => m.channel === MENU_COMMAND).map((m) => m.payload)).toEqual([
+      { command: 'save' },
+      { command: 'build-run' },
+      { command: 'export' },
+    ]);
+  });
+
   it('opens a Dockerfile from the native dialog, sends it to the renderer and lists it under Recent', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kiln-ctx-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
