@@ -51,6 +51,15 @@ CMD echo hi
     expect(ws.map((w: { rule: string; message: string }) => [w.rule, w.message])).toEqual([['UndefinedArgInFrom', "FROM argument 'TAGG' is not declared"]]);
   });
 
+  it('reports platform-flag and repeated-instruction rules', async () => {
+    const got = await rules('FROM --platform=linux/amd64 busybox AS a\nFROM --platform=$TARGETPLATFORM busybox\nCMD ["a"]\nCMD ["b"]\n');
+    expect(got).toEqual(expect.arrayContaining([
+      ['FromPlatformFlagConstDisallowed', 1],
+      ['RedundantTargetPlatform', 2],
+      ['MultipleInstructionsDisallowed', 3],
+    ]));
+  });
+
   it('honours # check=skip and error=true', async () => {
     const r = await dockerfileToLLB({ dockerfile: '# check=skip=JSONArgsRecommended;error=true\nFROM busybox\nMAINTAINER x\nCMD echo\n', resolveImage });
     expect(r.warnings.map((w) => [w.rule, w.error])).toEqual([['MaintainerDeprecated', true]]);

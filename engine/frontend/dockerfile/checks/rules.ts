@@ -41,6 +41,22 @@ export function staticRules(df: ParsedDockerfile, emit: Emit): void {
       seen.set(st.name, st.index);
       if (st.name === 'scratch' || st.name === 'context') emit('ReservedStageName', `'${st.name}' is reserved and should not be used as a stage name`, f);
     }
+    if (f.platform !== undefined) {
+      if (f.platform === '$TARGETPLATFORM' || f.platform === '${TARGETPLATFORM}') {
+        emit('RedundantTargetPlatform', `Setting platform to predefined ${f.platform} in FROM is redundant as this is the default behavior`, f);
+      } else if (!f.platform.includes('$')) {
+        emit('FromPlatformFlagConstDisallowed', `FROM --platform flag should not use constant value "${f.platform}"`, f);
+      }
+    }
+    // only the last CMD / ENTRYPOINT / HEALTHCHECK of a stage has any effect
+    const last = new Map<string, Instruction>();
+    for (const c of st.commands) {
+      if (c.kind === 'cmd' || c.kind === 'entrypoint' || c.kind === 'healthcheck') {
+        const prev = last.get(c.kind);
+        if (prev) emit('MultipleInstructionsDisallowed', `Multiple ${c.kind.toUpperCase()} instructions should not be used in the same stage because only the last one will be used`, prev);
+        last.set(c.kind, c);
+      }
+    }
     let workdirSet = false;
     for (const c of st.commands) {
       if (c.kind === 'workdir') {
