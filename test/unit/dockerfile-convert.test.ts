@@ -150,7 +150,7 @@ RUN --mount=type=cache,target=/cache --mount=type=secret,id=k --mount=type=bind,
   it('passes .dockerignore patterns to the context source', async () => {
     const r = await conv('FROM busybox\nCOPY . /app\n', { dockerignore: '# c\n*.log\n!keep.log\n' });
     const local = r.definition.vertices.find((v) => v.op.kind === 'source' && (v.op as { identifier: string }).identifier === 'local://context')!;
-    expect(JSON.parse((local.op as { attrs: Record<string, string> }).attrs['local.excludepatterns']!)).toEqual(['*.log', '!keep.log']);
+    expect(JSON.parse((local.op as { attrs: Record<string, string> }).attrs['excludePatterns']!)).toEqual(['*.log', '!keep.log']);
   });
 
   it('COPY --link merges a layer made on scratch', async () => {

@@ -337,7 +337,7 @@ export class Converter {
 
   private localSource(name: string, exclude: string[]): VertexInput {
     const attrs: Record<string, string> = {};
-    if (exclude.length) attrs['local.excludepatterns'] = JSON.stringify(exclude);
+    if (exclude.length) attrs['excludePatterns'] = JSON.stringify(exclude);
     return this.graph.add({ kind: 'source', identifier: `local://${name}`, ...(Object.keys(attrs).length ? { attrs } : {}) }, [], {
       description: `[internal] load build context ${name}`,
     });
