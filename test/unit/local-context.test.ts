@@ -106,6 +106,12 @@ describe('checksumPaths', () => {
     expect(checksumPaths(dir, ['src'], { excludePatterns: ['**/*.log'] })).toBe(a);
     expect(() => checksumPaths(dir, ['../x'])).toThrow(/outside of the context/);
     expect(() => checksumPaths(dir, ['missing'])).toThrow(/not found/);
+    expect(() => checksumPaths(dir, ['build/out'], { excludePatterns: ['build'] })).toThrow(/excluded by build/);
+  });
+  it('gives the same checksum however the same files are selected', () => {
+    expect(checksumPaths(dir, ['src/lib/a.ts', 'src/lib/b.log'])).toBe(checksumPaths(dir, ['src/lib/*']));
+    expect(checksumPaths(dir, ['src', 'README.md'])).toBe(checksumPaths(dir, ['README.md', 'src/']));
+    expect(checksumPaths(dir, ['src/lib'])).not.toBe(checksumPaths(dir, ['src/lib/*']));
   });
   it('uses the SQLite index so unchanged files are not re-read', () => {
     const db = new Database(':memory:');

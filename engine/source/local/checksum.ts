@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
-import { walkContext, type ContextEntry } from './walk.js';
+import { walkContext, statEntry, type ContextEntry } from './walk.js';
+import { createMatcher } from './dockerignore.js';
 import { cleanPath } from './clean.js';
 
 export interface ChecksumStats {
@@ -65,12 +66,40 @@ function indexFor(db: Database): { get: Statement; put: Statement } {
   return ix;
 }
 
+/** The directory to walk for one selector: its longest wildcard-free leading segments. */
+function baseOf(p: string): string {
+  const segs = p.split('/');
+  const i = segs.findIndex((s) => GLOB.test(s));
+  return i < 0 ? p : segs.slice(0, i).join('/') || '.';
+}
+
 /** Select the entries named by `paths` (wildcards allowed; directories include their contents). */
 function select(dir: string, paths: string[], exclude: string[] | undefined): ContextEntry[] {
   const cleaned = paths.map((p) => cleanPath(p.replace(/^\/+/, '') || '.'));
   for (const p of cleaned) if (p === '..' || p.startsWith('../')) throw new ChecksumError(`path ${JSON.stringify(p)} is outside of the context`);
-  const all = walkContext(dir, exclude?.length ? { excludePatterns: exclude } : {});
-  if (cleaned.includes('.')) return all;
+  const ex = exclude?.length ? { excludePatterns: exclude } : {};
+  if (cleaned.includes('.')) return walkContext(dir, ex);
+  const excluder = exclude?.length ? createMatcher(exclude) : undefined;
+  // Walk only the subtrees the selectors can reach, not the whole context.
+  const byPath = new Map<string, ContextEntry>();
+  for (const p of cleaned) {
+    const base = baseOf(p);
+    if (base !== '.') {
+      let root: ContextEntry;
+      try {
+        root = statEntry(join(dir, base), base);
+      } catch {
+        if (!GLOB.test(p)) throw new ChecksumError(`${p}: not found in the context`);
+        continue;
+      }
+      if (excluder?.matches(base)) {
+        if (!GLOB.test(p) && !excluder.hasExclusions) throw new ChecksumError(`${p}: not found in the context (excluded by ${excluder.ruleFor(base)})`);
+      } else byPath.set(base, root);
+      if (root.type !== 'dir') continue;
+    }
+    for (const e of walkContext(dir, { ...ex, ...(base === '.' ? {} : { subdir: base }) })) byPath.set(e.path, e);
+  }
+  const all = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const matchers = cleaned.map((p) => (GLOB.test(p) ? globToRegex(p) : p));
   const roots = new Set<string>();
   for (const e of all) {
@@ -93,7 +122,8 @@ export function checksumPaths(dir: string, paths: string[], opts: ChecksumOption
   const stats: ChecksumStats = opts.stats ?? { filesRead: 0, filesCached: 0, entries: 0 };
   stats.filesRead = 0;
   stats.filesCached = 0;
-  const entries = select(dir, paths, opts.excludePatterns);
+  // Plain path order (not walk order) so that any selector naming the same files hashes the same.
+  const entries = select(dir, paths, opts.excludePatterns).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   stats.entries = entries.length;
   const ix = opts.db ? indexFor(opts.db) : undefined;
   const h = createHash('sha256');

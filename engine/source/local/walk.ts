@@ -33,6 +33,8 @@ export interface WalkOptions {
   includePatterns?: string[];
   /** literal paths to include, as BuildKit's FollowPaths */
   followPaths?: string[];
+  /** walk only below this directory (relative to `dir`); paths stay relative to `dir` */
+  subdir?: string;
 }
 
 function typeOf(mode: number): EntryType {
@@ -124,6 +126,8 @@ export function walkContext(dir: string, opts: WalkOptions = {}): ContextEntry[]
       if ((!excluded && included) || emitted) out.splice(at, 0, e);
     }
   };
-  visit(dir, '');
+  const sub = opts.subdir ? cleanPath(opts.subdir.replace(/^\/+/, '')) : '.';
+  if (sub === '..' || sub.startsWith('../')) throw new Error(`subdir ${JSON.stringify(opts.subdir)} is outside of the context`);
+  visit(sub === '.' ? dir : join(dir, sub), sub === '.' ? '' : sub);
   return out;
 }
