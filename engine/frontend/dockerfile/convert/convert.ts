@@ -696,8 +696,8 @@ export class Converter {
       } else if (!fromExternal && isAdd && isURL(src)) {
         const u = new URL(src);
         const filename = path.posix.basename(u.pathname) || 'index.html';
-        const attrs: Record<string, string> = { 'http.filename': filename };
-        if (ins.checksum) attrs['http.checksum'] = this.expand(ins.checksum, env, ins);
+        const attrs: Record<string, string> = { filename };
+        if (ins.checksum) attrs['checksum'] = this.expand(ins.checksum, env, ins);
         from = this.graph.add({ kind: 'source', identifier: src, attrs }, [], { description: `[internal] fetch ${src}` });
         srcPath = '/' + filename;
       } else {
