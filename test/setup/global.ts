@@ -85,6 +85,29 @@ function registryStatus(hostPort: string): Promise<number> {
   });
 }
 
+/** Does the open registry hold the pushed base image (scripts/base-images pushes it there)? */
+function registryHasBusybox(hostPort: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.request(
+      `http://${hostPort}/v2/busybox/manifests/local`,
+      {
+        method: 'HEAD',
+        timeout: 5000,
+        headers: {
+          accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
 async function engineUp(dockerHost: string): Promise<boolean> {
   const r = await engineGet(dockerHost, '/_ping');
   return r?.status === 200;
@@ -159,9 +182,11 @@ export async function provision(env: NodeJS.ProcessEnv, argv: readonly string[])
   if (engine) {
     busybox = await imagePresent(dockerHost, 'busybox:local');
     debian = await imagePresent(dockerHost, 'debian:bookworm-local');
-    if ((!busybox || !debian) && (allowed || existsSync('/usr/bin/busybox'))) {
+    // A registry that came up empty (fresh data dir) needs the base images pushed again.
+    const pushed = registriesUp ? await registryHasBusybox(registry) : true;
+    if ((!busybox || !debian || !pushed) && (allowed || existsSync('/usr/bin/busybox'))) {
       console.log('[kiln test setup] base images missing: running scripts/base-images');
-      await run(script('base-images'), [], { ...scriptEnv, BASE_IMAGES_DEBIAN: allowed ? '1' : '0' }, 20 * 60_000);
+      await run(script('base-images'), [], { ...scriptEnv, BASE_IMAGES_DEBIAN: allowed ? '1' : '0', BASE_IMAGES_REGISTRY: registry }, 20 * 60_000);
       busybox = await imagePresent(dockerHost, 'busybox:local');
       debian = await imagePresent(dockerHost, 'debian:bookworm-local');
     }
