@@ -696,7 +696,8 @@ export class Converter {
       } else if (!fromExternal && isAdd && isURL(src)) {
         const u = new URL(src);
         const filename = path.posix.basename(u.pathname) || 'index.html';
-        const attrs: Record<string, string> = { filename };
+        // a downloaded file is 0600 unless --chmod says otherwise, as in BuildKit
+        const attrs: Record<string, string> = { filename, chmod: typeof mode === 'number' ? mode.toString(8) : '600' };
         if (ins.checksum) attrs['checksum'] = this.expand(ins.checksum, env, ins);
         from = this.graph.add({ kind: 'source', identifier: src, attrs }, [], { description: `[internal] fetch ${src}` });
         srcPath = '/' + filename;
