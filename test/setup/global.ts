@@ -4,7 +4,7 @@
 // (root on Debian/Ubuntu). The outcome reaches the test workers through the environment, which
 // test/helpers/env.ts reads: a part listed in KILN_TEST_MISSING makes its suites skip loudly,
 // or fail under CI=true.
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -45,12 +45,15 @@ export function canProvision(env: NodeJS.ProcessEnv = process.env): boolean {
   }
 }
 
+/** Runs a setup script, streaming its progress (stderr) live so a slow apt or debootstrap shows. */
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ ok: boolean; out: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (stderr.trim()) process.stderr.write(stderr.replace(/^/gm, `  [${path.basename(cmd)}] `));
-      resolve({ ok: !err, out: stdout.trim() });
-    });
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => process.stderr.write(c.replace(/^(?=.)/gm, `  [${path.basename(cmd)}] `)));
+    child.on('error', () => resolve({ ok: false, out }));
+    child.on('close', (code) => resolve({ ok: code === 0, out: out.trim() }));
   });
 }
 
