@@ -126,6 +126,7 @@ export interface App {
   addRecentDocument?(path: string): void;
   on(event: 'second-instance', listener: (e: unknown, argv: string[], cwd: string) => void): this;
   on(event: 'window-all-closed' | 'before-quit' | 'activate', listener: () => void): this;
+  on(event: 'open-file', listener: (e: { preventDefault(): void }, path: string) => void): this;
   on(event: 'web-contents-created', listener: (e: unknown, contents: WebContents) => void): this;
 }
 

@@ -202,6 +202,13 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
       const file = fileArg(argv);
       if (file) void openPath(file);
     });
+    // macOS: a Dockerfile dropped on the dock icon or opened from Finder.
+    const pending: string[] = [];
+    app.on('open-file', (e, p) => {
+      e.preventDefault();
+      if (win) void openPath(p);
+      else pending.push(p);
+    });
     // Any webContents created later (devtools, a stray frame) gets the same navigation lock.
     app.on('web-contents-created', (_e, contents) => denyNavigation(contents));
     app.on('window-all-closed', () => app.quit());
@@ -215,6 +222,7 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
     await loadRenderer(win, winOpts);
     const file = fileArg(deps.argv ?? process.argv);
     if (file) await openPath(file);
+    for (const p of pending.splice(0)) await openPath(p);
   }
 
   async function stop(): Promise<void> {
