@@ -6,12 +6,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeWith } from '../helpers/env.js';
+import { describeWith, DOCKER_HOST } from '../helpers/env.js';
 import { buildWithBuildKit, caseFlags, comparableConfig, imageConfigOf, parseBuildFlags, removeImage } from '../helpers/buildkit.js';
-import { compareTars } from '../helpers/tarcmp.js';
+import { compareEntries, compareTars, flattenLayers, tarEntries } from '../helpers/tarcmp.js';
 import { dockerfileToLLB, readDockerignore } from '../../engine/frontend/dockerfile/index.js';
 import type { ImageConfig } from '../../engine/llb/image.js';
-import type { ResolvedImage } from '../../engine/worker/types.js';
+import type { ResolvedImage, Worker } from '../../engine/worker/types.js';
+import type { Definition } from '../../engine/llb/definition.js';
+import type { JobSession, Result } from '../../engine/solver/types.js';
 
 const CASES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cases');
 const cases = fs.readdirSync(CASES).filter((c) => fs.existsSync(path.join(CASES, c, 'Dockerfile'))).sort();
@@ -89,7 +91,7 @@ describeWith(['engine', 'buildkit'], 'differential suite against BuildKit', () =
     // start every oracle build now; each test awaits its own
     for (const c of cases) buildkitOf(c).catch(() => undefined);
   });
-  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }));
 
   it('has at least 25 cases of its own plus the shared ones', () => {
     expect(cases.filter((c) => !c.startsWith('shared-')).length).toBeGreaterThanOrEqual(25);
@@ -116,32 +118,56 @@ describeWith(['engine', 'buildkit'], 'differential suite against BuildKit', () =
   });
 
   describe('root filesystem', () => {
-    let engine: { worker: import('../../engine/worker/types.js').Worker; build: (...a: never[]) => Promise<{ result: import('../../engine/solver/types.js').Result }>; close(): Promise<void> } | undefined;
-    let exporter: { parseOutputSpec(s: string): unknown; exportResult(spec: unknown, req: unknown): Promise<unknown> } | undefined;
+    type Build = (def: Definition, session: JobSession, jobId: string) => Promise<Result>;
+    let worker: Worker | undefined;
+    let build: Build | undefined;
+    let close: (() => Promise<void>) | undefined;
     beforeAll(async () => {
-      // the engine and the exporters are other modules' work: load them at run time so that this
-      // file always compiles, and fail each case clearly while they are missing
-      const eng = (await import('../../engine/engine.js' as string)) as { createEngine(o: object): Promise<typeof engine> };
-      exporter = (await import('../../engine/exporter/index.js' as string)) as typeof exporter;
-      engine = await eng.createEngine({ root: path.join(tmp, 'kiln-root'), parallelism: 2 });
+      // The engine (solver + cache) is another module: use it when present; until then drive the
+      // Docker worker directly, one vertex after another, which is all a Dockerfile graph needs.
+      const enginePath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../engine/engine.ts');
+      if (fs.existsSync(enginePath)) {
+        const eng = (await import('../../engine/engine.js' as string)) as { createEngine(o: object): Promise<{ worker: Worker; build(d: Definition, o: object): Promise<{ result: Result }>; close(): Promise<void> }> };
+        const engine = await eng.createEngine({ root: path.join(tmp, 'kiln-root'), parallelism: 2 });
+        worker = engine.worker;
+        build = async (def, session, jobId) => (await engine.build(def, { jobId, session })).result;
+        close = () => engine.close();
+      } else {
+        const { createDockerWorker } = await import('../../engine/worker/docker/index.js');
+        const Database = (await import('better-sqlite3')).default;
+        const db = new Database(':memory:');
+        const w = await createDockerWorker({ dockerHost: DOCKER_HOST, root: path.join(tmp, 'kiln-root'), db });
+        worker = w;
+        build = async (def, session) => {
+          const results = new Map<string, Result[]>();
+          const ctx = { signal: new AbortController().signal, session, progress: { log() {}, status() {} } };
+          for (const v of def.vertices) {
+            const op = w.resolveOp(v);
+            const inputs = v.inputs.map((i) => results.get(i.digest)![i.output ?? 0]!);
+            results.set(v.digest, await op.exec(ctx, inputs));
+          }
+          return results.get(def.output!.digest)![def.output!.output ?? 0]!;
+        };
+        close = async () => {
+          await w.close();
+          db.close();
+        };
+      }
     }, 120_000);
-    afterAll(async () => engine?.close());
+    afterAll(async () => close?.());
 
     for (const c of cases) {
       it(c, async () => {
-        expect(engine, 'engine/engine.ts createEngine').toBeDefined();
+        expect(worker, 'a worker to build with').toBeDefined();
         const bk = await buildkitOf(c);
-        const { res, flags, dir } = await convertCase(c, (ref) => engine!.worker.resolveImageConfig(ref));
+        const { res, flags, dir } = await convertCase(c, (ref) => worker!.resolveImageConfig(ref));
         const secrets = new Map(Object.entries(flags.secrets).map(([id, src]) => [id, fs.readFileSync(path.join(dir, src))]));
         const localDirs = new Map([['context', dir]]);
         for (const [name, v] of Object.entries(flags.buildContexts)) if (!v.includes('://')) localDirs.set(name, path.resolve(dir, v));
-        const { result } = await (engine!.build as (d: unknown, o: unknown) => Promise<{ result: import('../../engine/solver/types.js').Result }>)(res.definition, {
-          jobId: `diff-${c}-${Date.now()}`,
-          session: { localDirs, secrets },
-        });
-        const tar = path.join(tmp, `${c}.kiln.tar`);
-        await exporter!.exportResult(exporter!.parseOutputSpec(`type=tar,dest=${tar}`), { result, imageConfig: res.imageConfig, worker: engine!.worker });
-        expect(await compareTars(bk.tar, tar)).toEqual([]);
+        const result = await build!(res.definition, { localDirs, secrets }, `diff-${c}-${Date.now()}`);
+        const layers = await worker!.layers(result);
+        const kiln = await flattenLayers(await Promise.all(layers.map((l) => l.open())));
+        expect(compareEntries(await tarEntries(bk.tar), kiln)).toEqual([]);
       }, 300_000);
     }
   });
