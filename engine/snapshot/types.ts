@@ -1,10 +1,16 @@
 // What a step's result *is*. For the Docker worker a snapshot is an image in the engine (a
-// committed container or a pulled image); scratch is the empty filesystem.
+// committed container or a pulled image); scratch is the empty filesystem; a local context is a
+// host directory that is read in place (no image is made for it).
 
 export interface Snapshot {
-  kind: 'image' | 'scratch';
+  kind: 'image' | 'scratch' | 'local';
   /** engine image id (sha256:…) for kind=image */
   imageId?: string;
+  /** kind=local: absolute host directory of the context */
+  dir?: string;
+  /** kind=local: the filters the context was selected with */
+  includePatterns?: string[];
+  excludePatterns?: string[];
 }
 
 export const SCRATCH_ID = 'scratch';

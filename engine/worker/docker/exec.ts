@@ -1,0 +1,179 @@
+// exec: run a process in a container made from the rootfs snapshot, with the step's mounts, then
+// commit the container's changes as the new snapshot. The container is removed whatever happens.
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type Dockerode from 'dockerode';
+import type { DefinitionVertex } from '../../llb/definition.js';
+import { digestOf } from '../../llb/digest.js';
+import type { ExecOp, Mount } from '../../llb/ops.js';
+import type { CacheMap, Op, OpContext, Result } from '../../solver/types.js';
+import { imageFor, imageResult, materialise, snapshotOf, type WorkerContext } from './context.js';
+import { ExecError, TailBuffer } from './errors.js';
+import { KILN_LABEL } from './images.js';
+import { CacheMounts } from './cachemounts.js';
+
+const BUSYBOX = '/bin/busybox';
+
+type DockerMount = { Type: 'bind' | 'tmpfs'; Source?: string; Target: string; ReadOnly?: boolean; TmpfsOptions?: { SizeBytes?: number } };
+
+export function execOp(w: WorkerContext, v: DefinitionVertex, cacheMounts: CacheMounts): Op {
+  const op = v.op as ExecOp;
+  return {
+    async cacheMap(): Promise<CacheMap> {
+      // Secrets and ssh sockets are session values: only their ids are in the op (and the key).
+      return { digest: digestOf(op), deps: v.inputs.map(() => ({})) };
+    },
+    async exec(ctx: OpContext, inputs: Result[]): Promise<Result[]> {
+      return runExec(w, op, inputs, ctx, cacheMounts, v.metadata?.description);
+    },
+  };
+}
+
+async function runExec(w: WorkerContext, op: ExecOp, inputs: Result[], ctx: OpContext, cacheMounts: CacheMounts, _desc?: string): Promise<Result[]> {
+  ctx.signal.throwIfAborted();
+  const image = await imageFor(w, op.rootfs >= 0 ? inputs[op.rootfs] : undefined);
+  const mounts: DockerMount[] = [];
+  const cleanup: (() => void)[] = [];
+  const env = [...op.env];
+  try {
+    for (const m of op.mounts) {
+      if (m.target === '/') continue; // the rootfs mount is the container's own filesystem
+      mounts.push(await dockerMount(w, m, inputs, ctx, cacheMounts, cleanup));
+    }
+    let args = op.args;
+    const secretEnv = (op.secretEnv ?? []).flatMap((se) => {
+      const val = ctx.session.secrets?.get(se.id);
+      if (!val) {
+        if (se.required) throw new Error(`secret ${se.id} not provided`);
+        return [];
+      }
+      return [{ name: se.name, val }];
+    });
+    if (secretEnv.length) {
+      // Secret env values must never reach the container config (commit copies it into the
+      // image's ContainerConfig): a 0400 file sourced by a busybox shell under /dev (a tmpfs, so
+      // the mount points leave no trace in the layer) exports them, then execs the real command.
+      if (!w.localEngine) throw new Error('secret env needs a local engine');
+      const dir = join(w.root, 'secrets', randomBytes(12).toString('hex'));
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+      const q = (b: Buffer) => "'" + b.toString().replace(/'/g, "'\\''") + "'";
+      writeFileSync(join(dir, 'env'), secretEnv.map((e) => `export ${e.name}=${q(e.val)}`).join('\n') + '\n', { mode: 0o444 });
+      mounts.push({ Type: 'bind', Source: join(dir, 'env'), Target: '/dev/.kiln-secretenv', ReadOnly: true });
+      mounts.push({ Type: 'bind', Source: BUSYBOX, Target: '/dev/.kiln/busybox', ReadOnly: true });
+      args = ['/dev/.kiln/busybox', 'sh', '-c', '. /dev/.kiln-secretenv && exec "$@"', 'kiln-secretenv', ...op.args];
+    }
+    const [entry, ...cmd] = args;
+    if (!entry) throw new Error('exec op without args');
+    const network = op.network ?? 'default';
+    const c = await w.docker.createContainer({
+      Image: image,
+      Entrypoint: [entry],
+      Cmd: cmd,
+      Env: env,
+      WorkingDir: op.cwd || '/',
+      User: op.user ?? '',
+      Labels: KILN_LABEL,
+      Tty: false,
+      AttachStdout: true,
+      AttachStderr: true,
+      HostConfig: {
+        NetworkMode: network === 'default' ? undefined : network,
+        Mounts: mounts,
+        ExtraHosts: op.extraHosts,
+        Privileged: op.security === 'insecure',
+        AutoRemove: false,
+      } as Dockerode.HostConfig,
+    });
+    try {
+      return [imageResult(await runAndCommit(w, c, op, ctx))];
+    } finally {
+      await w.images.removeContainer(c);
+    }
+  } finally {
+    for (const f of cleanup.reverse()) f();
+  }
+}
+
+async function runAndCommit(w: WorkerContext, c: Dockerode.Container, op: ExecOp, ctx: OpContext): Promise<string> {
+  const tail = new TailBuffer(20);
+  const stream = (await c.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadWriteStream;
+  const out = new PassThrough();
+  const err = new PassThrough();
+  out.on('data', (d: Buffer) => {
+    tail.push(d);
+    ctx.progress.log(1, d);
+  });
+  err.on('data', (d: Buffer) => {
+    tail.push(d);
+    ctx.progress.log(2, d);
+  });
+  w.docker.modem.demuxStream(stream, out, err);
+  const ended = new Promise<void>((res) => {
+    stream.on('end', res);
+    stream.on('close', res);
+    stream.on('error', () => res());
+  });
+  const onAbort = () => void c.kill().catch(() => undefined);
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const waited = c.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
+    await c.start();
+    const { StatusCode } = await waited;
+    await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+    ctx.signal.throwIfAborted();
+    if (StatusCode !== 0) throw new ExecError(StatusCode, op.args, tail.get());
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+  return w.images.commit(c);
+}
+
+async function dockerMount(w: WorkerContext, m: Mount, inputs: Result[], ctx: OpContext, cacheMounts: CacheMounts, cleanup: (() => void)[]): Promise<DockerMount> {
+  switch (m.type) {
+    case 'bind': {
+      const base = await materialise(w, m.input >= 0 ? inputs[m.input] : undefined);
+      const src = m.selector ? join(base, posix.normalize('/' + m.selector)) : base;
+      if (!existsSync(src)) throw new Error(`bind mount source ${m.selector ?? '/'} does not exist`);
+      // Mounts from other vertices are shared views: always read-only so no step can change a
+      // snapshot another step relies on.
+      return { Type: 'bind', Source: src, Target: m.target, ReadOnly: true };
+    }
+    case 'cache': {
+      const { dir, release } = await cacheMounts.acquire(m, ctx.signal);
+      cleanup.push(release);
+      return { Type: 'bind', Source: dir, Target: m.target, ReadOnly: !!m.readonly };
+    }
+    case 'tmpfs':
+      return { Type: 'tmpfs', Target: m.target, TmpfsOptions: m.size ? { SizeBytes: m.size } : undefined };
+    case 'secret': {
+      const val = ctx.session.secrets?.get(m.id);
+      if (!val) {
+        if (m.required) throw new Error(`secret ${m.id} not provided`);
+        // Optional and absent: BuildKit mounts nothing; an empty tmpfs keeps the path harmless.
+        return { Type: 'tmpfs', Target: m.target };
+      }
+      const dir = join(w.root, 'secrets', randomBytes(12).toString('hex'));
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const file = join(dir, 'secret');
+      writeFileSync(file, val, { mode: 0o400 });
+      chownSync(file, m.uid ?? 0, m.gid ?? 0);
+      chmodSync(file, m.mode ?? 0o400);
+      cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+      return { Type: 'bind', Source: file, Target: m.target, ReadOnly: true };
+    }
+    case 'ssh': {
+      const sock = ctx.session.sshAgent;
+      if (!sock) {
+        if (m.required === false) return { Type: 'tmpfs', Target: posix.dirname(m.target) + '/.kiln-no-ssh' };
+        throw new Error(`ssh mount ${m.id}: no ssh agent in this session`);
+      }
+      if (!w.localEngine) throw new Error(`ssh mount ${m.id}: the engine at ${w.endpoint} is not local, so the agent socket cannot be bind-mounted`);
+      return { Type: 'bind', Source: sock, Target: m.target, ReadOnly: false };
+    }
+  }
+}
+
+export const cacheMountDirName = (id: string) => createHash('sha256').update(id).digest('hex').slice(0, 32);

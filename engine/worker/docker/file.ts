@@ -1,0 +1,310 @@
+// file ops without a process where the engine API allows it: a created (never started)
+// container receives in-process tars (putArchive) for mkdir/mkfile/copy and is committed. Only
+// rm needs a process: Debian's static busybox bind-mounted under /dev (a tmpfs in every
+// container, so the mount point leaves no trace in the layer).
+import { closeSync, openSync, readSync, createReadStream, existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { join, posix, matchesGlob } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { pipeline } from 'node:stream/promises';
+import type Dockerode from 'dockerode';
+import tar from "tar-stream";
+type Headers = Parameters<ReturnType<typeof tar.pack>["entry"]>[0];
+import type { DefinitionVertex } from '../../llb/definition.js';
+import { digestOf } from '../../llb/digest.js';
+import type { ChownOpt, FileAction, FileOp } from '../../llb/ops.js';
+import type { CacheMap, Op, OpContext, Result } from '../../solver/types.js';
+import { createMatcher } from '../../source/local/dockerignore.js';
+import { applyChmod } from './chmod.js';
+import { imageFor, imageResult, materialise, snapshotOf, type WorkerContext } from './context.js';
+import { FileOpError } from './errors.js';
+import { KILN_LABEL } from './images.js';
+
+const BUSYBOX = '/bin/busybox';
+const GLOB = /[*?[]/;
+
+export function fileOp(w: WorkerContext, v: DefinitionVertex): Op {
+  const op = v.op as FileOp;
+  return {
+    async cacheMap(): Promise<CacheMap> {
+      // Copy sources depend on their content at srcPath, not on how they were produced.
+      const deps = v.inputs.map((_, i) => {
+        const paths = op.actions.filter((a) => a.action === 'copy' && a.src === i).map((a) => (a as { srcPath: string }).srcPath);
+        return paths.length && i !== op.base ? { contentPaths: paths } : {};
+      });
+      return { digest: digestOf(op), deps };
+    },
+    async exec(ctx, inputs): Promise<Result[]> {
+      return [imageResult(await runFileOp(w, op, inputs, ctx))];
+    },
+  };
+}
+
+async function runFileOp(w: WorkerContext, op: FileOp, inputs: Result[], ctx: OpContext): Promise<string> {
+  let image = await imageFor(w, op.base >= 0 ? inputs[op.base] : undefined);
+  let c = await w.images.createIdle(image);
+  try {
+    for (const a of op.actions) {
+      ctx.signal.throwIfAborted();
+      if (a.action === 'rm') {
+        image = await w.images.commit(c);
+        await w.images.removeContainer(c);
+        c = await runRm(w, image, a);
+        continue;
+      }
+      const pack = tar.pack();
+      const put = c.putArchive(pack as unknown as NodeJS.ReadableStream, { path: '/' });
+      try {
+        await writeAction(w, c, a, inputs, pack);
+        pack.finalize();
+      } catch (e) {
+        pack.destroy();
+        await put.catch(() => undefined);
+        throw e;
+      }
+      await put;
+    }
+    return await w.images.commit(c);
+  } finally {
+    await w.images.removeContainer(c);
+  }
+}
+
+async function runRm(w: WorkerContext, image: string, a: Extract<FileAction, { action: 'rm' }>): Promise<Dockerode.Container> {
+  const bb = '/dev/.kiln/busybox';
+  const check = a.allowNotFound ? '' : a.allowWildcard ? 'set -- $1; [ -e "$1" ] || [ -L "$1" ] || { echo "$1: not found" >&2; exit 3; }; ' : '[ -e "$1" ] || [ -L "$1" ] || { echo "$1: not found" >&2; exit 3; }; ';
+  const script = a.allowWildcard ? `${check}rm -rf -- $1` : `${check}rm -rf -- "$1"`;
+  const c = await w.docker.createContainer({
+    Image: image,
+    Entrypoint: [bb, 'sh', '-c', script, 'rm'],
+    Cmd: [a.path],
+    User: '0:0',
+    Env: [],
+    Labels: KILN_LABEL,
+    HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'bind', Source: BUSYBOX, Target: bb, ReadOnly: true }] },
+  });
+  await c.start();
+  const { StatusCode } = (await c.wait()) as { StatusCode: number };
+  if (StatusCode !== 0) {
+    const logs = (await c.logs({ stdout: true, stderr: true })).toString().replace(/[\x00-\x08]/g, '').trim();
+    await w.images.removeContainer(c);
+    throw new FileOpError(`rm ${a.path}: ${logs || `exit ${StatusCode}`}`);
+  }
+  return c;
+}
+
+/** read one file out of a container (for /etc/passwd, /etc/group), undefined if absent */
+async function readFileIn(c: Dockerode.Container, path: string): Promise<string | undefined> {
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = await c.getArchive({ path });
+  } catch {
+    return undefined;
+  }
+  const ex = tar.extract();
+  let text: string | undefined;
+  ex.on('entry', (h, s, next) => {
+    const chunks: Buffer[] = [];
+    s.on('data', (d: unknown) => chunks.push(d as Buffer));
+    s.on('end', () => {
+      if (h.type === 'file' && text === undefined) text = Buffer.concat(chunks).toString();
+      next();
+    });
+  });
+  await pipeline(stream as unknown as NodeJS.ReadableStream & AsyncIterable<Buffer>, ex);
+  return text;
+}
+
+async function statIn(c: Dockerode.Container, path: string): Promise<{ mode: number; isDir: boolean } | undefined> {
+  try {
+    const r = (await (c as unknown as { infoArchive(o: { path: string }): Promise<{ headers?: Record<string, string> } & Record<string, unknown>> }).infoArchive({ path })) as Record<string, unknown>;
+    const headers = (r.headers ?? r) as Record<string, string>;
+    const raw = headers['x-docker-container-path-stat'];
+    if (!raw) return undefined;
+    const st = JSON.parse(Buffer.from(raw, 'base64').toString()) as { mode: number };
+    // Go's os.FileMode: ModeDir is bit 31
+    return { mode: st.mode, isDir: (st.mode & 0x80000000) !== 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** ids for a chown, resolving names through the *target's* /etc/passwd and /etc/group */
+async function resolveOwner(c: Dockerode.Container, o: ChownOpt | undefined): Promise<{ uid: number; gid: number } | undefined> {
+  if (!o || (o.user === undefined && o.group === undefined)) return undefined;
+  const num = (x: number | string | undefined) => (typeof x === 'number' ? x : x !== undefined && /^\d+$/.test(x) ? Number(x) : undefined);
+  let uid = num(o.user);
+  let gid = num(o.group);
+  if (uid === undefined && o.user !== undefined) {
+    const passwd = (await readFileIn(c, '/etc/passwd')) ?? '';
+    const line = passwd.split('\n').find((l) => l.split(':')[0] === o.user);
+    if (!line) throw new FileOpError(`unable to find user ${o.user}: no matching entries in passwd file`);
+    uid = Number(line.split(':')[2]);
+    if (o.group === undefined) gid = Number(line.split(':')[3]);
+  }
+  if (gid === undefined && o.group !== undefined) {
+    const group = (await readFileIn(c, '/etc/group')) ?? '';
+    const line = group.split('\n').find((l) => l.split(':')[0] === o.group);
+    if (!line) throw new FileOpError(`unable to find group ${o.group}: no matching entries in group file`);
+    gid = Number(line.split(':')[2]);
+  }
+  return { uid: uid ?? 0, gid: gid ?? uid ?? 0 };
+}
+
+function entryAsync(pack: tar.Pack, h: Headers, body?: Buffer): Promise<void> {
+  return new Promise((res, rej) => {
+    pack.entry(h, body ?? '', (e) => (e ? rej(e) : res()));
+  });
+}
+
+async function fileEntry(pack: tar.Pack, h: Headers, src: string): Promise<void> {
+  await new Promise<void>((res, rej) => {
+    const sink = pack.entry(h, (e) => (e ? rej(e) : res()));
+    createReadStream(src).on('error', rej).pipe(sink);
+  });
+}
+
+const rel = (p: string) => posix.normalize('/' + p).replace(/^\/+/, '');
+
+async function writeAction(w: WorkerContext, c: Dockerode.Container, a: Exclude<FileAction, { action: 'rm' }>, inputs: Result[], pack: tar.Pack): Promise<void> {
+  const owner = await resolveOwner(c, a.owner);
+  const mtime = a.timestamp !== undefined ? new Date(a.timestamp * 1000) : new Date();
+  if (a.action === 'mkdir') {
+    if (!a.makeParents) {
+      const parent = posix.dirname(posix.normalize('/' + a.path));
+      if (!(await statIn(c, parent))?.isDir) throw new FileOpError(`mkdir ${a.path}: parent directory does not exist`);
+    }
+    await entryAsync(pack, { name: rel(a.path) + '/', type: 'directory', mode: a.mode, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, mtime });
+    return;
+  }
+  if (a.action === 'mkfile') {
+    const data = Buffer.from(a.data, 'base64');
+    await entryAsync(pack, { name: rel(a.path), type: 'file', mode: a.mode, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, size: data.length, mtime }, data);
+    return;
+  }
+  await writeCopy(w, c, a, inputs, pack, owner, a.timestamp !== undefined ? mtime : undefined);
+}
+
+/** expand a path with wildcards segment by segment against a host directory */
+function expand(root: string, p: string, wildcard: boolean): string[] {
+  const segs = rel(p).split('/').filter(Boolean);
+  let cur = [''];
+  for (const s of segs) {
+    const next: string[] = [];
+    for (const base of cur) {
+      if (wildcard && GLOB.test(s)) {
+        let names: string[] = [];
+        try {
+          names = readdirSync(join(root, base)).sort();
+        } catch {
+          /* not a dir */
+        }
+        for (const n of names) if (matchesGlob(n, s)) next.push(base ? `${base}/${n}` : n);
+      } else next.push(base ? `${base}/${s}` : s);
+    }
+    cur = next;
+  }
+  return cur.filter((r) => r === '' || existsLstat(join(root, r)));
+}
+
+function existsLstat(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const ARCHIVE_MAGIC: [number[], number][] = [
+  [[0x1f, 0x8b], 0], // gzip
+  [[0x42, 0x5a, 0x68], 0], // bzip2
+  [[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 0], // xz
+  [[0x28, 0xb5, 0x2f, 0xfd], 0], // zstd
+  [[0x75, 0x73, 0x74, 0x61, 0x72], 257], // ustar
+];
+
+function looksLikeArchive(file: string): boolean {
+  const fd = readHead(file);
+  return ARCHIVE_MAGIC.some(([m, off]) => m.every((b, i) => fd[off + i] === b));
+}
+
+function readHead(file: string): Buffer {
+  const b = Buffer.alloc(512);
+
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, b, 0, 512, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return b;
+}
+
+async function writeCopy(
+  w: WorkerContext,
+  c: Dockerode.Container,
+  a: Extract<FileAction, { action: 'copy' }>,
+  inputs: Result[],
+  pack: tar.Pack,
+  owner: { uid: number; gid: number } | undefined,
+  mtime: Date | undefined,
+): Promise<void> {
+  const srcSnap = snapshotOf(inputs[a.src]);
+  // Local contexts are read in place; image snapshots through their materialised directory.
+  const root = srcSnap.kind === 'local' ? srcSnap.dir! : await materialise(w, inputs[a.src]);
+  const fromLocal = srcSnap.kind === 'local';
+  const wildcard = a.allowWildcard !== false && GLOB.test(a.srcPath);
+  const matches = expand(root, a.srcPath, wildcard);
+  if (matches.length === 0) {
+    if (wildcard && a.allowEmptyWildcard) return;
+    throw new FileOpError(`failed to compute cache key: "${a.srcPath}": not found`);
+  }
+  const exclude = a.excludePatterns?.length ? createMatcher(a.excludePatterns) : undefined;
+  const include = a.includePatterns?.length ? createMatcher(a.includePatterns) : undefined;
+  const destAbs = posix.normalize('/' + a.destPath);
+  const destStat = await statIn(c, destAbs);
+  const destIsDir = a.destPath.endsWith('/') || matches.length > 1 || !!destStat?.isDir;
+  if (!a.createDestPath && !(await statIn(c, posix.dirname(destAbs)))?.isDir) throw new FileOpError(`copy: destination parent ${posix.dirname(destAbs)} does not exist`);
+
+  const emit = async (abs: string, name: string, relInSrc: string, top: boolean): Promise<void> => {
+    const st = top && a.followSymlinks ? statSync(abs) : lstatSync(abs);
+    const isDir = st.isDirectory();
+    if (relInSrc && exclude?.matches(relInSrc, isDir) && !(isDir && exclude.hasExclusions)) return;
+    const mode = a.mode !== undefined ? applyChmod(a.mode, st.mode, isDir) : st.mode & 0o7777;
+    const uid = owner?.uid ?? (fromLocal ? 0 : st.uid);
+    const gid = owner?.gid ?? (fromLocal ? 0 : st.gid);
+    const h = { name, mode, uid, gid, mtime: mtime ?? st.mtime };
+    const included = !include || !relInSrc || include.matches(relInSrc, isDir);
+    const excluded = !!relInSrc && !!exclude?.matches(relInSrc, isDir);
+    if (isDir) {
+      if (name && included && !excluded) await entryAsync(pack, { ...h, name: name + '/', type: 'directory' });
+      for (const n of readdirSync(abs).sort()) await emit(join(abs, n), name ? `${name}/${n}` : n, relInSrc ? `${relInSrc}/${n}` : n, false);
+      return;
+    }
+    if (!included || excluded) return;
+    if (st.isSymbolicLink()) await entryAsync(pack, { ...h, type: 'symlink', linkname: readlinkSync(abs) });
+    else if (st.isFile()) await fileEntry(pack, { ...h, type: 'file', size: st.size }, abs);
+  };
+
+  for (const m of matches) {
+    const abs = join(root, m);
+    const st = a.followSymlinks ? statSync(abs) : lstatSync(abs);
+    let target: string;
+    if (a.parents) target = posix.join(destAbs, m);
+    else if (st.isDirectory()) target = a.dirCopyContents === false ? posix.join(destAbs, posix.basename(m || '/')) : destAbs;
+    else target = destIsDir ? posix.join(destAbs, posix.basename(m)) : destAbs;
+    if (a.attemptUnpack && st.isFile() && looksLikeArchive(abs)) {
+      const tmp = mkdtempSync(join(w.root, 'tmp', 'unpack-'));
+      try {
+        const r = spawnSync('tar', ['-C', tmp, '--numeric-owner', '-xf', abs]);
+        if (r.status !== 0) throw new FileOpError(`unpacking ${m}: ${r.stderr.toString().trim()}`);
+        const dest = rel(destAbs);
+        for (const n of readdirSync(tmp).sort()) await emit(join(tmp, n), dest ? `${dest}/${n}` : n, n, false);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+      continue;
+    }
+    await emit(abs, rel(target), '', true);
+  }
+}

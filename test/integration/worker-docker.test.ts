@@ -1,0 +1,238 @@
+// The Docker worker against the real engine: a solver-less harness calls resolveOp(v).exec(...)
+// directly and checks what ended up in the snapshots.
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import Database from 'better-sqlite3';
+import tar from 'tar-stream';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { DefinitionVertex } from '../../engine/llb/definition.js';
+import { digestOf } from '../../engine/llb/digest.js';
+import type { Op } from '../../engine/llb/ops.js';
+import type { JobSession, OpContext, Result } from '../../engine/solver/types.js';
+import { createDockerWorker, type DockerWorker } from '../../engine/worker/docker/index.js';
+import { ExecError } from '../../engine/worker/docker/errors.js';
+import { BUSYBOX, DOCKER_HOST, describeWith } from '../helpers/env.js';
+
+let worker: DockerWorker;
+let root: string;
+let logs: string[] = [];
+
+function vertex(op: Op, inputs: string[] = []): DefinitionVertex {
+  return { digest: digestOf({ op, inputs }), op, inputs: inputs.map((digest) => ({ digest })) };
+}
+
+function ctxFor(session: JobSession = {}, signal = new AbortController().signal): OpContext {
+  return { signal, session, progress: { log: (_s, d) => logs.push(d.toString()), status: () => undefined } };
+}
+
+async function run(op: Op, inputs: Result[] = [], session: JobSession = {}, signal?: AbortSignal): Promise<Result> {
+  const v = vertex(op, inputs.map((r) => r.id));
+  const o = worker.resolveOp(v);
+  const ctx = ctxFor(session, signal);
+  await o.cacheMap(ctx);
+  return (await o.exec(ctx, inputs))[0]!;
+}
+
+/** every file in a result's layers, top layer winning: path → { data, mode, uid, gid } */
+async function filesOf(r: Result): Promise<Map<string, { data: string; mode: number; uid: number; gid: number; type: string }>> {
+  const out = new Map<string, { data: string; mode: number; uid: number; gid: number; type: string }>();
+  for (const l of await worker.layers(r)) {
+    const ex = tar.extract();
+    ex.on('entry', (h, s, next) => {
+      const chunks: Buffer[] = [];
+      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('end', () => {
+        out.set(h.name.replace(/\/$/, ''), { data: Buffer.concat(chunks).toString(), mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, type: h.type ?? 'file' });
+        next();
+      });
+    });
+    await pipeline(await l.open(), ex);
+  }
+  return out;
+}
+
+/** layers of `top` that `base` does not have */
+async function ownFiles(top: Result, base: Result): Promise<Map<string, { data: string; mode: number; uid: number; gid: number; type: string }>> {
+  const baseIds = new Set((await worker.layers(base)).map((l) => l.diffId));
+  const own = (await worker.layers(top)).filter((l) => !baseIds.has(l.diffId));
+  const out = new Map<string, { data: string; mode: number; uid: number; gid: number; type: string }>();
+  for (const l of own) {
+    const ex = tar.extract();
+    ex.on('entry', (h, s, next) => {
+      const chunks: Buffer[] = [];
+      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('end', () => {
+        out.set(h.name.replace(/\/$/, ''), { data: Buffer.concat(chunks).toString(), mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, type: h.type ?? 'file' });
+        next();
+      });
+    });
+    await pipeline(await l.open(), ex);
+  }
+  return out;
+}
+
+const sh = (script: string, extra: Partial<Extract<Op, { kind: 'exec' }>> = {}): Op => ({
+  kind: 'exec',
+  rootfs: 0,
+  args: ['/bin/sh', '-c', script],
+  env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+  cwd: '/',
+  mounts: [],
+  network: 'none',
+  ...extra,
+});
+
+describeWith(['engine'], 'docker worker', () => {
+  let busybox: Result;
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'kiln-worker-'));
+    worker = await createDockerWorker({ dockerHost: DOCKER_HOST, root, db: new Database(':memory:') });
+    busybox = await run({ kind: 'source', identifier: `docker-image://${BUSYBOX}` });
+  }, 120_000);
+  afterAll(async () => {
+    await worker?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('info reports the engine', async () => {
+    const i = await worker.info();
+    expect(i.ok).toBe(true);
+    expect(i.engineVersion).toMatch(/^\d+\./);
+  });
+
+  it('exec commits the files a step writes, with env, cwd and user', async () => {
+    const r = await run(sh('mkdir -p /out && echo "$GREETING $(pwd) $(id -u)" > /out/hello', { env: ['GREETING=hi', 'PATH=/bin'], cwd: '/tmp', user: '0' }), [busybox]);
+    expect(r.id).toMatch(/^sha256:/);
+    const files = await ownFiles(r, busybox);
+    expect(files.get('out/hello')?.data).toBe('hi /tmp 0\n');
+    const r2 = await run(sh('id -u > /tmp/uid', { user: 'nobody' }), [busybox]).catch((e) => e as Error);
+    // nobody cannot write /tmp? busybox /tmp is 1777, so it can
+    expect((await ownFiles(r2 as Result, busybox)).get('tmp/uid')?.data).toBe('65534\n');
+  }, 60_000);
+
+  it('network none has only loopback; host sees the host interfaces', async () => {
+    const none = await run(sh('ls /sys/class/net > /nets'), [busybox]);
+    expect((await ownFiles(none, busybox)).get('nets')?.data.trim()).toBe('lo');
+    const host = await run(sh('ls /sys/class/net > /nets', { network: 'host' }), [busybox]);
+    expect((await ownFiles(host, busybox)).get('nets')?.data.trim().split('\n').length).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+
+  it('a failing step throws ExecError with exit code, command and output tail, and leaves no container', async () => {
+    logs = [];
+    const err = (await run(sh('for i in $(seq 1 30); do echo line$i; done; exit 7'), [busybox]).catch((e) => e)) as ExecError;
+    expect(err).toBeInstanceOf(ExecError);
+    expect(err.exitCode).toBe(7);
+    expect(err.command).toEqual(['/bin/sh', '-c', expect.stringContaining('exit 7')]);
+    expect(err.tail).toHaveLength(20);
+    expect(err.tail.at(-1)).toBe('line30');
+    expect(logs.join('')).toContain('line1\n');
+    const owned = await worker.listOwned();
+    const infos = await Promise.all(owned.containers.map((id) => worker.context.docker.getContainer(id).inspect().catch(() => undefined)));
+    expect(infos.filter((i) => i?.Config.Cmd?.some((a) => a.includes('exit 7')))).toEqual([]);
+  }, 60_000);
+
+  it('abort kills and removes the container', async () => {
+    const ac = new AbortController();
+    const p = run(sh('echo started; sleep 30'), [busybox], {}, ac.signal);
+    await new Promise((r) => setTimeout(r, 1500));
+    ac.abort();
+    await expect(p).rejects.toThrow();
+    const owned = await worker.listOwned();
+    const infos = await Promise.all(owned.containers.map((id) => worker.context.docker.getContainer(id).inspect().catch(() => undefined)));
+    expect(infos.filter((i) => i?.Config.Cmd?.some((a) => a.includes('sleep 30')))).toEqual([]);
+  }, 60_000);
+
+  it('a cache mount persists across runs and stays out of the layer', async () => {
+    const id = `test-${Date.now()}`;
+    const m = { type: 'cache' as const, target: '/cache', id, sharing: 'locked' as const };
+    await run(sh('echo one >> /cache/log', { mounts: [m] }), [busybox]);
+    const r = await run(sh('echo two >> /cache/log; cp /cache/log /seen', { mounts: [m] }), [busybox]);
+    const files = await ownFiles(r, busybox);
+    expect(files.get('seen')?.data).toBe('one\ntwo\n');
+    expect(files.has('cache/log')).toBe(false);
+  }, 60_000);
+
+  it('a secret is readable in the step and absent from the layer and config', async () => {
+    const secret = `s3cr3t-${Date.now()}`;
+    const session: JobSession = { secrets: new Map([['tok', Buffer.from(secret)]]) };
+    const r = await run(
+      sh('cat /run/secrets/tok | wc -c > /len; [ "$TOKEN" = "$(cat /run/secrets/tok)" ] && echo same > /env', {
+        mounts: [{ type: 'secret', target: '/run/secrets/tok', id: 'tok' }],
+        secretEnv: [{ name: 'TOKEN', id: 'tok' }],
+      }),
+      [busybox],
+      session,
+    );
+    const files = await ownFiles(r, busybox);
+    expect(files.get('len')?.data.trim()).toBe(String(secret.length));
+    expect(files.get('env')?.data.trim()).toBe('same');
+    for (const f of files.values()) expect(f.data).not.toContain(secret);
+    const inspect = await worker.context.docker.getImage(r.id).inspect();
+    expect(JSON.stringify(inspect)).not.toContain(secret);
+    const history = await worker.context.docker.getImage(r.id).history();
+    expect(JSON.stringify(history)).not.toContain(secret);
+  }, 60_000);
+
+  it('file ops: mkdir, mkfile with chown by name, copy from a local context with wildcards, chmod, exclude', async () => {
+    const ctxDir = mkdtempSync(join(tmpdir(), 'kiln-ctx-'));
+    writeFileSync(join(ctxDir, 'a.txt'), 'A');
+    writeFileSync(join(ctxDir, 'b.txt'), 'B');
+    writeFileSync(join(ctxDir, 'c.md'), 'C');
+    mkdirSync(join(ctxDir, 'dir'));
+    writeFileSync(join(ctxDir, 'dir', 'keep'), 'K');
+    writeFileSync(join(ctxDir, 'dir', 'skip.log'), 'S');
+    const session: JobSession = { localDirs: new Map([['context', ctxDir]]) };
+    const local = await run({ kind: 'source', identifier: 'local://context' }, [], session);
+    expect(local.id).toMatch(/^local:sha256:/);
+    const r = await run(
+      {
+        kind: 'file',
+        base: 0,
+        actions: [
+          { action: 'mkdir', path: '/app/sub', mode: 0o750, makeParents: true, owner: { user: 'nobody' } },
+          { action: 'mkfile', path: '/app/sub/f', mode: 0o600, data: Buffer.from('data').toString('base64'), owner: { user: 1234, group: 5678 } },
+          { action: 'copy', src: 1, srcPath: '/*.txt', destPath: '/app/txt/', allowWildcard: true, createDestPath: true, mode: '0755' },
+          { action: 'copy', src: 1, srcPath: '/dir', destPath: '/app/dir', dirCopyContents: true, createDestPath: true, excludePatterns: ['*.log'], owner: { user: 'nobody', group: 'nogroup' } },
+          { action: 'copy', src: 1, srcPath: '/c.md', destPath: '/app/readme', createDestPath: true, mode: 'u=rw,go=r' },
+        ],
+      },
+      [busybox, local],
+    );
+    const files = await ownFiles(r, busybox);
+    expect(files.get('app/sub')).toMatchObject({ type: 'directory', mode: 0o750, uid: 65534 });
+    expect(files.get('app/sub/f')).toMatchObject({ data: 'data', mode: 0o600, uid: 1234, gid: 5678 });
+    expect(files.get('app/txt/a.txt')).toMatchObject({ data: 'A', mode: 0o755, uid: 0 });
+    expect(files.get('app/txt/b.txt')?.data).toBe('B');
+    expect(files.has('app/txt/c.md')).toBe(false);
+    expect(files.get('app/dir/keep')).toMatchObject({ data: 'K', uid: 65534, gid: 65534 });
+    expect(files.has('app/dir/skip.log')).toBe(false);
+    expect(files.get('app/readme')).toMatchObject({ data: 'C', mode: 0o644 });
+
+    const removed = await run({ kind: 'file', base: 0, actions: [{ action: 'rm', path: '/app/txt/a.txt' }] }, [r]);
+    const after = await ownFiles(removed, r);
+    expect(after.has('app/txt/.wh.a.txt')).toBe(true);
+    expect([...after.keys()].filter((k) => k.startsWith('dev'))).toEqual([]);
+    await expect(run({ kind: 'file', base: 0, actions: [{ action: 'rm', path: '/nope' }] }, [r])).rejects.toThrow(/not found/);
+    rmSync(ctxDir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('copy from another image snapshot keeps owners and follows the source layout', async () => {
+    const built = await run(sh('mkdir -p /src && echo x > /src/x && chown 42:43 /src/x'), [busybox]);
+    const scratch = { id: 'scratch', sys: { kind: 'scratch' } };
+    const r = await run({ kind: 'file', base: -1, actions: [{ action: 'copy', src: 0, srcPath: '/src/x', destPath: '/y', createDestPath: true }] }, [built, scratch]);
+    const files = await filesOf(r);
+    expect([...files.keys()]).toEqual(['y']);
+    expect(files.get('y')).toMatchObject({ data: 'x\n', uid: 42, gid: 43 });
+  }, 60_000);
+
+  it('resolveImageConfig returns the config with history', async () => {
+    const c = await worker.resolveImageConfig(BUSYBOX);
+    expect(c.imageId).toBe(busybox.id);
+    expect(c.config.rootfs?.diff_ids.length).toBeGreaterThan(0);
+    expect(c.config.history?.length).toBeGreaterThan(0);
+    expect(await worker.exists(busybox)).toBe(true);
+    expect(await worker.size(busybox)).toBeGreaterThan(0);
+  }, 60_000);
+});
