@@ -136,6 +136,17 @@ export interface SafeStorage {
   decryptString(encrypted: Buffer): string;
 }
 
+export interface UtilityProcess {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (message: unknown) => void): this;
+  on(event: 'exit', listener: (code: number) => void): this;
+  kill(): boolean;
+}
+
+export interface UtilityProcessStatic {
+  fork(modulePath: string, args?: string[], opts?: { serviceName?: string; stdio?: 'inherit' | 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv }): UtilityProcess;
+}
+
 /** What `import('electron')` provides in the main process, as far as Kiln uses it. */
 export interface ElectronMain {
   app: App;
@@ -144,4 +155,6 @@ export interface ElectronMain {
   Menu: MenuStatic;
   dialog: Dialog;
   safeStorage?: SafeStorage;
+  /** Electron ≥ 22; absent in fakes that want the engine in-process */
+  utilityProcess?: UtilityProcessStatic;
 }

@@ -11,6 +11,8 @@ import type { BrowserWindow, ElectronMain, FileFilter } from './electron-types.j
 import { registerIpc, type IpcRegistration } from './ipc.js';
 import { menuTemplate, type MenuCommand } from './menu.js';
 import { RecentFiles } from './recent.js';
+import { connectEngineProcess } from './engine-client.js';
+import type { HostReply } from './engine-host.js';
 import { loadControlService, type HostedService } from './service.js';
 import { createMainWindow, denyNavigation, loadRenderer, trustedFor, type WindowOptions } from './window.js';
 
@@ -64,7 +66,7 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
   };
   const isTrusted = trustedFor(winOpts, rendererDir);
   let service: Promise<HostedService> | undefined;
-  const api = (): Promise<ControlAPI> => (service ??= (deps.createService ?? (() => loadControlService({}, app.getVersion())))());
+  const api = (): Promise<ControlAPI> => (service ??= (deps.createService ?? (() => defaultService(electron, app.getVersion())))());
   let win: BrowserWindow | undefined;
   let reg: IpcRegistration | undefined;
   let recent: RecentFiles | undefined;
@@ -234,6 +236,22 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
   }
 
   return { start, window: () => win, ipc: () => reg, command, openPath, stop };
+}
+
+/**
+ * The engine runs in a utility process when Electron offers one (the UI then never waits on a
+ * checksum or a tar stream), else in this process. KILN_ENGINE_IN_PROCESS=1 forces the latter.
+ */
+async function defaultService(electron: ElectronMain, version: string): Promise<HostedService> {
+  const up = electron.utilityProcess;
+  if (!up || process.env.KILN_ENGINE_IN_PROCESS === '1') return loadControlService({}, version);
+  const child = up.fork(path.join(here, 'engine-host.js'), [], { serviceName: 'Kiln engine', stdio: 'inherit' });
+  return connectEngineProcess({
+    postMessage: (m) => child.postMessage(m),
+    onMessage: (fn) => void child.on('message', (m) => fn(m as HostReply)),
+    onExit: (fn) => void child.on('exit', fn),
+    kill: () => void child.kill(),
+  });
 }
 
 /** The first argument that names a file to open (skips the executable, the app path and flags). */
