@@ -227,6 +227,26 @@ describeWith(['engine'], 'docker worker', () => {
     expect(files.get('y')).toMatchObject({ data: 'x\n', uid: 42, gid: 43 });
   }, 60_000);
 
+  it('mounts: bind from another vertex (selector, read-only), tmpfs; mount points leave no trace', async () => {
+    const other = await run(sh('mkdir -p /data/sub && echo payload > /data/sub/p'), [busybox]);
+    const r = await run(
+      sh('cat /mnt/in/p > /got; touch /mnt/in/x 2>/dev/null && echo rw > /rw || echo ro > /rw; echo t > /scratchpad/t; mount | grep -c scratchpad > /tmpfs', {
+        rootfs: 0,
+        mounts: [
+          { type: 'bind', input: 1, target: '/mnt/in', selector: '/data/sub', readonly: true },
+          { type: 'tmpfs', target: '/scratchpad' },
+          { type: 'secret', target: '/run/secrets/none', id: 'absent' },
+        ],
+      }),
+      [busybox, other],
+    );
+    const files = await ownFiles(r, busybox);
+    expect(files.get('got')?.data).toBe('payload\n');
+    expect(files.get('rw')?.data).toBe('ro\n');
+    expect(files.get('tmpfs')?.data).toBe('1\n');
+    expect([...files.keys()].sort()).toEqual(['got', 'rw', 'tmpfs']);
+  }, 60_000);
+
   it('resolveImageConfig returns the config with history', async () => {
     const c = await worker.resolveImageConfig(BUSYBOX);
     expect(c.imageId).toBe(busybox.id);

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Database } from 'better-sqlite3';
 import type { Result } from '../../solver/types.js';
@@ -39,12 +39,18 @@ export const scratchResult = (): Result => ({ id: SCRATCH_ID, sys: { kind: 'scra
 /** tar a host directory with the system tar (owners, modes, symlinks kept) */
 export function tarDir(dir: string, args: string[] = ['.']): Readable {
   const p = spawn('tar', ['-C', dir, '--numeric-owner', '-cf', '-', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A PassThrough, not the child's stdout itself: handed to putArchive directly, the child's
+  // stdout arrived as an empty body (observed with docker-modem); a tar failure is surfaced as
+  // an error on the stream the caller holds.
+  const out = new PassThrough();
   let err = '';
   p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  p.stdout.pipe(out, { end: false });
   p.on('close', (code) => {
-    if (code !== 0) p.stdout.destroy(new Error(`tar of ${dir} failed: ${err.trim()}`));
+    if (code !== 0) out.destroy(new Error(`tar of ${dir} failed: ${err.trim()}`));
+    else out.end();
   });
-  return p.stdout;
+  return out;
 }
 
 /** extract a tar stream into `dir` with the system tar (as root it keeps owners) */

@@ -13,6 +13,7 @@ import { imageFor, imageResult, materialise, snapshotOf, type WorkerContext } fr
 import { ExecError, TailBuffer } from './errors.js';
 import { KILN_LABEL } from './images.js';
 import { CacheMounts } from './cachemounts.js';
+import { removeMountStubs } from './stubs.js';
 
 const BUSYBOX = '/bin/busybox';
 
@@ -128,6 +129,8 @@ async function runAndCommit(w: WorkerContext, c: Dockerode.Container, op: ExecOp
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
   }
+  const targets = op.mounts.filter((m) => m.target !== '/').map((m) => m.target);
+  if ((await removeMountStubs(c, targets, w.localEngine)) === 'unsupported') ctx.progress.log(2, 'kiln: mount-point stubs may remain in this layer (engine storage is not local overlay2)\n');
   return w.images.commit(c);
 }
 
