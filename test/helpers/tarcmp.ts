@@ -32,7 +32,7 @@ export async function tarEntries(file: string): Promise<Map<string, TarEntryInfo
         if (name && !SKIP.has(name.split('/')[0]!)) {
           let type: string = h.type ?? 'file';
           let digest = type === 'file' ? hash.digest('hex').slice(0, 16) : '';
-          // a hard link and a file with the same bytes are the same to a user
+          // a hard link reads as its target's bytes (resolved below), whichever one the tar wrote first
           if (type === 'link') {
             type = 'file';
             digest = `(hardlink to ${(h.linkname ?? '').replace(/^(\.\/)+|^\/+/, '')})`;
@@ -55,7 +55,21 @@ export async function tarEntries(file: string): Promise<Map<string, TarEntryInfo
   });
   fs.createReadStream(file).on('error', (e) => extract.destroy(e)).pipe(extract);
   await done;
-  return out;
+  return resolveHardlinks(out);
+}
+
+/** Give every hard link its target's size and digest: the link direction is a tar-writing accident. */
+function resolveHardlinks(m: Map<string, TarEntryInfo>): Map<string, TarEntryInfo> {
+  for (const [, e] of m) {
+    const t = /^\(hardlink to (.*)\)$/.exec(e.digest);
+    if (!t) continue;
+    const target = m.get(t[1]!);
+    if (target && !target.digest.startsWith('(')) {
+      e.digest = target.digest;
+      e.size = target.size;
+    }
+  }
+  return m;
 }
 
 /** Differences, one line each; empty when the filesystems are the same. */
@@ -119,7 +133,7 @@ export async function flattenLayers(layers: NodeJS.ReadableStream[]): Promise<Ma
     layer.pipe(extract);
     await done;
   }
-  return out;
+  return resolveHardlinks(out);
 }
 
 /** Differences between two entry maps (see compareTars). */
