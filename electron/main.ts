@@ -221,6 +221,8 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
     installMenu();
     win = createMainWindow(electron, winOpts);
     win.on('closed', () => (win = undefined));
+    // Start the engine while the page loads; the first info() call then finds it warm.
+    void api().catch(() => undefined);
     await loadRenderer(win, winOpts);
     const file = fileArg(deps.argv ?? process.argv);
     if (file) await openPath(file);
