@@ -2,7 +2,7 @@
 // container receives in-process tars (putArchive) for mkdir/mkfile/copy and is committed. Only
 // rm needs a process: Debian's static busybox bind-mounted under /dev (a tmpfs in every
 // container, so the mount point leaves no trace in the layer).
-import { closeSync, openSync, readSync, createReadStream, existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, createReadStream, existsSync, mkdirSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join, posix, matchesGlob } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
@@ -14,8 +14,9 @@ import { digestOf } from '../../llb/digest.js';
 import type { ChownOpt, FileAction, FileOp } from '../../llb/ops.js';
 import type { CacheMap, Op, OpContext, Result } from '../../solver/types.js';
 import { createMatcher } from '../../source/local/dockerignore.js';
+import { checksumPaths } from '../../source/local/checksum.js';
 import { applyChmod } from './chmod.js';
-import { imageFor, imageResult, materialise, snapshotOf, type WorkerContext } from './context.js';
+import { imageFor, imageResult, snapshotOf, untarTo, type WorkerContext } from './context.js';
 import { FileOpError } from './errors.js';
 import { KILN_LABEL } from './images.js';
 
@@ -32,6 +33,15 @@ export function fileOp(w: WorkerContext, v: DefinitionVertex): Op {
         return paths.length && i !== op.base ? { contentPaths: paths } : {};
       });
       return { digest: digestOf(op), deps };
+    },
+    async contentChecksum(_ctx, input, paths): Promise<string> {
+      const snap = snapshotOf(input);
+      if (snap.kind === 'local') {
+        return checksumPaths(snap.dir!, paths.map((p) => rel(p) || '.'), { db: w.db, excludePatterns: snap.excludePatterns });
+      }
+      // Image snapshots: the image id stands for its content (a rebuilt identical stage is a
+      // cache miss, never a wrong hit).
+      return digestOf({ id: input.id, paths });
     },
     async exec(ctx, inputs): Promise<Result[]> {
       return [imageResult(await runFileOp(w, op, inputs, ctx))];
@@ -250,9 +260,54 @@ async function writeCopy(
   mtime: Date | undefined,
 ): Promise<void> {
   const srcSnap = snapshotOf(inputs[a.src]);
-  // Local contexts are read in place; image snapshots through their materialised directory.
-  const root = srcSnap.kind === 'local' ? srcSnap.dir! : await materialise(w, inputs[a.src]);
+  // Local contexts are read in place; from an image only the selected subtree is fetched
+  // (getArchive of the path's non-wildcard prefix), laid out at its own path in a temp dir.
   const fromLocal = srcSnap.kind === 'local';
+  let tmpRoot: string | undefined;
+  const root = fromLocal ? srcSnap.dir! : (tmpRoot = await fetchSubtree(w, inputs[a.src], a.srcPath));
+  try {
+    await copyFrom(w, c, a, root, fromLocal, pack, owner, mtime);
+  } finally {
+    if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
+  }
+}
+
+/** the non-wildcard directory prefix of `srcPath`, fetched from an image snapshot into a temp dir */
+async function fetchSubtree(w: WorkerContext, r: Result | undefined, srcPath: string): Promise<string> {
+  const tmp = mkdtempSync(join(w.root, 'tmp', 'copy-'));
+  if (snapshotOf(r).kind === 'scratch') return tmp;
+  const segs = rel(srcPath).split('/').filter(Boolean);
+  const firstGlob = segs.findIndex((x) => GLOB.test(x));
+  const prefix = '/' + (firstGlob < 0 ? segs : segs.slice(0, firstGlob)).join('/');
+  const c = await w.images.createIdle(await imageFor(w, r));
+  try {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await c.getArchive({ path: prefix });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return tmp;
+      throw e;
+    }
+    const into = prefix === '/' ? tmp : join(tmp, posix.dirname(prefix));
+    mkdirSync(into, { recursive: true });
+    await untarTo(stream, into);
+    // getArchive of / names its entries after the container root: nothing to rename
+    return tmp;
+  } finally {
+    await w.images.removeContainer(c);
+  }
+}
+
+async function copyFrom(
+  w: WorkerContext,
+  c: Dockerode.Container,
+  a: Extract<FileAction, { action: 'copy' }>,
+  root: string,
+  fromLocal: boolean,
+  pack: tar.Pack,
+  owner: { uid: number; gid: number } | undefined,
+  mtime: Date | undefined,
+): Promise<void> {
   const wildcard = a.allowWildcard !== false && GLOB.test(a.srcPath);
   const matches = expand(root, a.srcPath, wildcard);
   if (matches.length === 0) {
