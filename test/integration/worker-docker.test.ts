@@ -1,5 +1,6 @@
 // The Docker worker against the real engine: a solver-less harness calls resolveOp(v).exec(...)
 // directly and checks what ended up in the snapshots.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -245,6 +246,36 @@ describeWith(['engine'], 'docker worker', () => {
     expect(files.get('rw')?.data).toBe('ro\n');
     expect(files.get('tmpfs')?.data).toBe('1\n');
     expect([...files.keys()].sort()).toEqual(['got', 'rw', 'tmpfs']);
+  }, 60_000);
+
+  it('copy from an image with wildcards and --parents; ADD-style unpack of a tar.gz from the context', async () => {
+    const built = await run(sh('mkdir -p /src/a /src/b && echo 1 > /src/a/one.txt && echo 2 > /src/b/two.txt && echo n > /src/b/no.md'), [busybox]);
+    const scratch = { id: 'scratch', sys: { kind: 'scratch' } };
+    const ctxDir = mkdtempSync(join(tmpdir(), 'kiln-ctx-'));
+    mkdirSync(join(ctxDir, 'pkg'));
+    writeFileSync(join(ctxDir, 'pkg', 'inside'), 'in the archive');
+    execFileSync('tar', ['-C', ctxDir, '-czf', join(ctxDir, 'pkg.tar.gz'), 'pkg']);
+    rmSync(join(ctxDir, 'pkg'), { recursive: true });
+    const local = await run({ kind: 'source', identifier: 'local://ctx' }, [], { localDirs: new Map([['ctx', ctxDir]]) });
+    const r = await run(
+      {
+        kind: 'file',
+        base: -1,
+        actions: [
+          { action: 'copy', src: 0, srcPath: '/src/*/*.txt', destPath: '/flat/', allowWildcard: true, createDestPath: true },
+          { action: 'copy', src: 0, srcPath: '/src/*/*.txt', destPath: '/tree/', allowWildcard: true, createDestPath: true, parents: true },
+          { action: 'copy', src: 1, srcPath: '/pkg.tar.gz', destPath: '/unpacked/', attemptUnpack: true, createDestPath: true },
+        ],
+      },
+      [built, local, scratch],
+    );
+    const files = await filesOf(r);
+    expect(files.get('flat/one.txt')?.data).toBe('1\n');
+    expect(files.get('flat/two.txt')?.data).toBe('2\n');
+    expect(files.has('flat/no.md')).toBe(false);
+    expect(files.get('tree/src/a/one.txt')?.data).toBe('1\n');
+    expect(files.get('unpacked/pkg/inside')?.data).toBe('in the archive');
+    rmSync(ctxDir, { recursive: true, force: true });
   }, 60_000);
 
   it('resolveImageConfig returns the config with history', async () => {
