@@ -156,6 +156,23 @@ describeWith(['engine', 'buildkit'], 'differential suite against BuildKit', () =
     }, 120_000);
     afterAll(async () => close?.());
 
+    it('a secret value reaches no layer, config, history or definition', async () => {
+      const dir = fs.mkdtempSync(path.join(tmp, 'secret-'));
+      const value = `kiln-secret-${process.pid}-${Date.now()}`;
+      const dockerfile = 'FROM busybox:local\nRUN --mount=type=secret,id=tok test -s /run/secrets/tok && touch /ok\n';
+      const res = await dockerfileToLLB({ dockerfile, resolveImage: (ref) => worker!.resolveImageConfig(ref), platform: 'linux/amd64' });
+      const result = await build!(res.definition, { localDirs: new Map([['context', dir]]), secrets: new Map([['tok', Buffer.from(value)]]) }, `diff-secret-${Date.now()}`);
+      const layers = await worker!.layers(result);
+      const chunks: Buffer[] = [];
+      for (const l of layers) for await (const d of await l.open()) chunks.push(d as Buffer);
+      const all = Buffer.concat(chunks);
+      expect(all.includes(Buffer.from(value))).toBe(false);
+      expect(JSON.stringify(res)).not.toContain(value);
+      // the secret was really mounted: the step that needs it ran
+      const entries = await flattenLayers(await Promise.all(layers.map((l) => l.open())));
+      expect(entries.get('ok')?.type).toBe('file');
+    }, 300_000);
+
     for (const c of cases) {
       it(c, async () => {
         expect(worker, 'a worker to build with').toBeDefined();
