@@ -246,6 +246,10 @@ describeWith(['engine'], 'docker worker', () => {
     expect(files.get('rw')?.data).toBe('ro\n');
     expect(files.get('tmpfs')?.data).toBe('1\n');
     expect([...files.keys()].sort()).toEqual(['got', 'rw', 'tmpfs']);
+    const rw = await run(sh('echo changed > /mnt/in/p && cat /mnt/in/p > /got', { mounts: [{ type: 'bind', input: 1, target: '/mnt/in', selector: '/data/sub', readonly: false }] }), [busybox, other]);
+    expect((await ownFiles(rw, busybox)).get('got')?.data).toBe('changed\n');
+    const again = await run(sh('cat /mnt/in/p > /got', { mounts: [{ type: 'bind', input: 1, target: '/mnt/in', selector: '/data/sub' }] }), [busybox, other]);
+    expect((await ownFiles(again, busybox)).get('got')?.data).toBe('payload\n');
   }, 60_000);
 
   it('copy from an image with wildcards and --parents; ADD-style unpack of a tar.gz from the context', async () => {

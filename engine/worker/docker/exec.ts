@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { DefinitionVertex } from '../../llb/definition.js';
@@ -140,8 +141,18 @@ async function dockerMount(w: WorkerContext, m: Mount, inputs: Result[], ctx: Op
       const base = await materialise(w, m.input >= 0 ? inputs[m.input] : undefined);
       const src = m.selector ? join(base, posix.normalize('/' + m.selector)) : base;
       if (!existsSync(src)) throw new Error(`bind mount source ${m.selector ?? '/'} does not exist`);
-      // Mounts from other vertices are shared views: always read-only so no step can change a
-      // snapshot another step relies on.
+      if (m.readonly === false) {
+        // rw bind (RUN --mount=type=bind,rw): writes are allowed but discarded, so the step gets
+        // a private copy; the shared view (or the client's context dir) is never written.
+        const copy = join(w.root, 'tmp', 'rwbind-' + randomBytes(8).toString('hex'));
+        mkdirSync(join(w.root, 'tmp'), { recursive: true });
+        const r = spawnSync('cp', ['-a', src, copy]);
+        if (r.status !== 0) throw new Error(`copying bind mount source: ${r.stderr.toString().trim()}`);
+        cleanup.push(() => rmSync(copy, { recursive: true, force: true }));
+        return { Type: 'bind', Source: copy, Target: m.target, ReadOnly: false };
+      }
+      // Mounts from other vertices are shared views: read-only so no step can change a snapshot
+      // another step relies on.
       return { Type: 'bind', Source: src, Target: m.target, ReadOnly: true };
     }
     case 'cache': {
