@@ -10,6 +10,8 @@ export interface Vertex {
   name: string;
   ignoreCache?: boolean;
   op: Op;
+  /** cache record type for the cache manager (regular, source.local, source.git …); regular if absent */
+  recordType?: string;
 }
 
 export interface Edge {
@@ -82,7 +84,7 @@ export interface Op {
 /** Persistent cache: key → result. Written only after the result exists. */
 export interface CacheStore {
   load(key: string): Promise<Result | undefined>;
-  save(key: string, result: Result, info: { vertex: Vertex; outputIndex: number; durationMs: number }): Promise<void>;
+  save(key: string, result: Result, info: { vertex: Vertex; outputIndex: number; durationMs: number; inputKeys?: string[] }): Promise<void>;
 }
 
 export type ProgressEvent =

@@ -1,0 +1,25 @@
+// Errors the solver raises. A SolveError names the vertex that failed so a client can map it back
+// to a Dockerfile line or a graph node (through the Definition's metadata).
+
+export class SolveError extends Error {
+  readonly vertex: string;
+  override readonly cause: unknown;
+  constructor(vertex: string, name: string, cause: unknown) {
+    super(`${name}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'SolveError';
+    this.vertex = vertex;
+    this.cause = cause;
+  }
+}
+
+/** the error a cancelled job rejects with */
+export class CanceledError extends Error {
+  constructor(message = 'build canceled') {
+    super(message);
+    this.name = 'CanceledError';
+  }
+}
+
+export function isAbort(e: unknown): boolean {
+  return e instanceof CanceledError || (e instanceof Error && (e.name === 'AbortError' || e.name === 'CanceledError'));
+}

@@ -1,0 +1,285 @@
+// The generic solver, after BuildKit's solver/jobs.go + edge.go, simplified: one graph of
+// vertices shared by all jobs (same digest ⇒ same Vertex object), cache keys computed top-down
+// from the sources (cacheMap only, nothing executes), a cache lookup for the requested output
+// first, and only on a miss are the inputs' results resolved and the op executed. Executions are
+// shared by cache key across concurrent jobs, and are aborted only once no job needs them.
+import { digestOf } from '../llb/digest.js';
+import { CanceledError, isAbort, SolveError } from './errors.js';
+import { ProgressFanout, DEFAULT_LOG_LIMIT, type Subscriber } from './progress.js';
+import { Semaphore } from './semaphore.js';
+import type { CacheStore, Edge, JobSession, OpContext, ProgressEvent, Result, Vertex, VertexProgress } from './types.js';
+
+export interface SolveRequest {
+  jobId: string;
+  target: Edge;
+  session?: JobSession;
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+  /** true: ignore every cache record; a list: ignore records of these vertex digests or names */
+  noCache?: boolean | string[];
+}
+
+export interface SolverOptions {
+  store: CacheStore;
+  parallelism?: number;
+  /** per-vertex log cap in bytes */
+  logLimit?: number;
+}
+
+interface Job extends Subscriber {
+  session: JobSession;
+  signal: AbortSignal;
+  noCache: boolean | Set<string>;
+  keys: Map<string, Promise<string>>;
+  results: Map<string, Promise<Result>>;
+  /** vertices that already reported a cache hit to this job */
+  cachedSeen: Set<string>;
+}
+
+interface Execution {
+  key: string;
+  fanout: ProgressFanout;
+  controller: AbortController;
+  promise: Promise<Result[]>;
+  jobs: Set<Job>;
+}
+
+export class Solver {
+  /** the shared graph: digest → vertex, for every loaded definition */
+  readonly graph = new Map<string, Vertex>();
+  /** counters observable by tests and `kiln debug` */
+  readonly stats = { executions: 0, cacheHits: 0 };
+  private readonly store: CacheStore;
+  private readonly sem: Semaphore;
+  private readonly logLimit: number;
+  private readonly running = new Map<string, Execution>();
+
+  constructor(opts: SolverOptions) {
+    this.store = opts.store;
+    this.sem = new Semaphore(Math.max(1, opts.parallelism ?? 4));
+    this.logLimit = opts.logLimit ?? DEFAULT_LOG_LIMIT;
+  }
+
+  /** the graph's vertex for this digest, adding `make()` when it is new */
+  vertex(digest: string, make: () => Vertex): Vertex {
+    let v = this.graph.get(digest);
+    if (!v) {
+      v = make();
+      this.graph.set(digest, v);
+    }
+    return v;
+  }
+
+  async solve(req: SolveRequest): Promise<Result> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(new CanceledError());
+    if (req.signal?.aborted) throw new CanceledError();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    const job: Job = {
+      jobId: req.jobId,
+      emit: req.onProgress ?? (() => {}),
+      session: req.session ?? {},
+      signal: controller.signal,
+      noCache: Array.isArray(req.noCache) ? new Set(req.noCache) : !!req.noCache,
+      keys: new Map(),
+      results: new Map(),
+      cachedSeen: new Set(),
+    };
+    try {
+      return await abortable(this.resolve(job, req.target), job.signal);
+    } catch (e) {
+      if (isAbort(e) && req.signal?.aborted) throw new CanceledError();
+      throw e;
+    } finally {
+      req.signal?.removeEventListener('abort', onAbort);
+      // leave every execution this job still waits on (a failure elsewhere ends the job)
+      if (!controller.signal.aborted) controller.abort(new CanceledError('job finished'));
+    }
+  }
+
+  /** the cache key of a vertex for this job (inputs' keys first; content checksums where the op asks) */
+  cacheKey(job: Job, v: Vertex): Promise<string> {
+    let p = job.keys.get(v.digest);
+    if (!p) {
+      p = this.computeKey(job, v);
+      p.catch(() => {});
+      job.keys.set(v.digest, p);
+    }
+    return p;
+  }
+
+  private async computeKey(job: Job, v: Vertex): Promise<string> {
+    const ctx = this.context(job.signal, job.session, silentProgress);
+    let cm;
+    try {
+      cm = await v.op.cacheMap(ctx);
+    } catch (e) {
+      throw wrap(v, e);
+    }
+    const inputs = await Promise.all(
+      v.inputs.map(async (e, i) => {
+        const dep = cm.deps[i] ?? {};
+        const k = outputKey(await this.cacheKey(job, e.vertex), e.index);
+        if (!dep.contentPaths?.length && !dep.contentOnly) return { key: k };
+        // The "slow" key: the input's content at the selected paths stands in for how the input
+        // was produced, so a rebuilt-but-identical input still hits (BuildKit's selector keys).
+        const r = await this.resolve(job, e);
+        let sum: string;
+        try {
+          sum = v.op.contentChecksum ? await v.op.contentChecksum(ctx, r, dep.contentPaths ?? ['/']) : r.id;
+        } catch (err) {
+          throw wrap(v, err);
+        }
+        return { content: sum };
+      }),
+    );
+    return digestOf({ op: cm.digest, extra: cm.extra, inputs });
+  }
+
+  private ignoresCache(job: Job, v: Vertex): boolean {
+    if (v.ignoreCache) return true;
+    if (job.noCache === true) return true;
+    return job.noCache instanceof Set && (job.noCache.has(v.digest) || job.noCache.has(v.name));
+  }
+
+  private resolve(job: Job, e: Edge): Promise<Result> {
+    const id = `${e.vertex.digest}:${e.index}`;
+    let p = job.results.get(id);
+    if (!p) {
+      p = this.resolveEdge(job, e);
+      p.catch(() => {});
+      job.results.set(id, p);
+    }
+    return p;
+  }
+
+  private async resolveEdge(job: Job, e: Edge): Promise<Result> {
+    const v = e.vertex;
+    const key = await this.cacheKey(job, v);
+    if (!this.ignoresCache(job, v)) {
+      const hit = await this.store.load(outputKey(key, e.index));
+      if (hit) {
+        this.stats.cacheHits++;
+        if (!job.cachedSeen.has(v.digest)) {
+          job.cachedSeen.add(v.digest);
+          const now = Date.now();
+          emit(job, { type: 'vertex', jobId: job.jobId, digest: v.digest, name: v.name, inputs: inputDigests(v), started: now, completed: now, cached: true });
+        }
+        return hit;
+      }
+    }
+    const results = await this.execute(job, v, key);
+    const r = results[e.index];
+    if (!r) throw new SolveError(v.digest, v.name, new Error(`vertex has no output ${e.index}`));
+    return r;
+  }
+
+  /** run the vertex, or join the run another job already started for the same key */
+  private execute(job: Job, v: Vertex, key: string): Promise<Result[]> {
+    let x = this.running.get(key);
+    if (!x) {
+      const controller = new AbortController();
+      const fanout = new ProgressFanout(v.digest, this.logLimit);
+      const created: Execution = { key, fanout, controller, jobs: new Set(), promise: undefined as unknown as Promise<Result[]> };
+      created.promise = this.run(job, v, key, created).finally(() => {
+        if (this.running.get(key) === created) this.running.delete(key);
+      });
+      created.promise.catch(() => {});
+      this.running.set(key, created);
+      x = created;
+    }
+    const exec = x;
+    exec.jobs.add(job);
+    exec.fanout.subscribe(job);
+    const leave = () => {
+      exec.jobs.delete(job);
+      exec.fanout.unsubscribe(job);
+      // the step is aborted only when no job needs it any more
+      if (exec.jobs.size === 0) exec.controller.abort(new CanceledError());
+    };
+    if (job.signal.aborted) leave();
+    else job.signal.addEventListener('abort', leave, { once: true });
+    return abortable(exec.promise, job.signal).finally(() => job.signal.removeEventListener('abort', leave));
+  }
+
+  private async run(job: Job, v: Vertex, key: string, x: Execution): Promise<Result[]> {
+    const signal = x.controller.signal;
+    // Inputs are resolved under the execution's signal, so another job that joined keeps them alive.
+    const inputJob: Job = { ...job, signal };
+    const inputs = await Promise.all(v.inputs.map((e) => this.resolve(inputJob, e)));
+    const inputKeys = await Promise.all(v.inputs.map(async (e) => outputKey(await this.cacheKey(job, e.vertex), e.index)));
+    const release = await this.sem.acquire(signal);
+    const started = Date.now();
+    const base = { type: 'vertex' as const, digest: v.digest, name: v.name, inputs: inputDigests(v), started };
+    x.fanout.publish(base);
+    let results: Result[];
+    try {
+      this.stats.executions++;
+      results = await v.op.exec(this.context(signal, job.session, x.fanout.sink()), inputs);
+      if (signal.aborted) throw new CanceledError();
+    } catch (e) {
+      const err = signal.aborted ? new CanceledError() : wrap(v, e);
+      x.fanout.publish({ ...base, completed: Date.now(), error: err instanceof CanceledError ? 'canceled' : errorMessage(e) });
+      throw err;
+    } finally {
+      release();
+    }
+    const durationMs = Date.now() - started;
+    // Records are written only now that every output exists.
+    for (let i = 0; i < results.length; i++) {
+      await this.store.save(outputKey(key, i), results[i]!, { vertex: v, outputIndex: i, durationMs, inputKeys });
+    }
+    x.fanout.publish({ ...base, completed: Date.now() });
+    return results;
+  }
+
+  private context(signal: AbortSignal, session: JobSession, progress: VertexProgress): OpContext {
+    return { signal, session, progress };
+  }
+}
+
+export function outputKey(vertexKey: string, index: number): string {
+  return index === 0 ? vertexKey : digestOf({ key: vertexKey, output: index });
+}
+
+const silentProgress: VertexProgress = { log() {}, status() {} };
+
+function inputDigests(v: Vertex): string[] {
+  return v.inputs.map((e) => e.vertex.digest);
+}
+
+function emit(job: Job, e: ProgressEvent): void {
+  try {
+    job.emit(e);
+  } catch {
+    /* progress consumers cannot fail a build */
+  }
+}
+
+function wrap(v: Vertex, e: unknown): Error {
+  if (e instanceof SolveError || isAbort(e)) return e as Error;
+  return new SolveError(v.digest, v.name, e);
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** settle with `p`, or reject as soon as `signal` aborts */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new CanceledError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CanceledError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
