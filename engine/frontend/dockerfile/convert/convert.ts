@@ -691,7 +691,7 @@ export class Converter {
       let srcPath: string;
       let unpack = false;
       if (!fromExternal && isAdd && isGitURL(src)) {
-        from = this.graph.add({ kind: 'source', identifier: `git://${src.replace(/^[a-z]+:\/\//, '')}`, attrs: { 'git.fullurl': src, ...(ins.keepGitDir ? { 'git.keepgitdir': 'true' } : {}) } }, [], { description: `[internal] git ${src}` });
+        from = this.graph.add({ kind: 'source', identifier: `git://${src.replace(/^[a-z]+:\/\//, '')}`, attrs: { 'git.fullurl': src, ...(ins.keepGitDir ? { 'git.keepgitdir': 'true' } : {}) } }, [], { description: `[internal] git ${src}`, location: [{ ...ins.location }] });
         srcPath = '/';
       } else if (!fromExternal && isAdd && isURL(src)) {
         const u = new URL(src);
@@ -699,7 +699,7 @@ export class Converter {
         // a downloaded file is 0600 unless --chmod says otherwise, as in BuildKit
         const attrs: Record<string, string> = { filename, chmod: typeof mode === 'number' ? mode.toString(8) : '600' };
         if (ins.checksum) attrs['checksum'] = this.expand(ins.checksum, env, ins);
-        from = this.graph.add({ kind: 'source', identifier: src, attrs }, [], { description: `[internal] fetch ${src}` });
+        from = this.graph.add({ kind: 'source', identifier: src, attrs }, [], { description: `[internal] fetch ${src}`, location: [{ ...ins.location }] });
         srcPath = '/' + filename;
       } else {
         if (ins.checksum) this.fail('checksum can\'t be specified for non-HTTP(S) sources', ins);
