@@ -113,6 +113,14 @@ describeWith(['engine'], 'docker worker', () => {
     expect((await ownFiles(r2 as Result, busybox)).get('tmp/uid')?.data).toBe('65534\n');
   }, 60_000);
 
+  it('the process sees exactly the op env, not keys an earlier step committed', async () => {
+    const first = await run(sh('true', { env: ['PATH=/bin', 'LEAK=1'] }), [busybox]);
+    const second = await run(sh('env | sort > /env', { env: ['PATH=/bin', 'KEEP=2'] }), [first]);
+    const seen = (await ownFiles(second, first)).get('env')?.data ?? '';
+    expect(seen).toContain('KEEP=2');
+    expect(seen).not.toContain('LEAK=');
+  }, 60_000);
+
   it('network none has only loopback; host sees the host interfaces', async () => {
     const none = await run(sh('ls /sys/class/net > /nets'), [busybox]);
     expect((await ownFiles(none, busybox)).get('nets')?.data.trim()).toBe('lo');

@@ -67,6 +67,15 @@ async function runExec(w: WorkerContext, op: ExecOp, inputs: Result[], ctx: OpCo
       mounts.push({ Type: 'bind', Source: BUSYBOX, Target: '/dev/.kiln/busybox', ReadOnly: true });
       args = ['/dev/.kiln/busybox', 'sh', '-c', '. /dev/.kiln-secretenv && exec "$@"', 'kiln-secretenv', ...op.args];
     }
+    // Docker merges the image's Env into the container's; an LLB exec's env is exact. When the
+    // snapshot carries keys the op does not set (e.g. a build arg committed by an earlier step),
+    // start through `busybox env -i` so the process sees exactly op.env.
+    const imgEnv = (await w.docker.getImage(image).inspect()).Config?.Env ?? [];
+    const keys = new Set(env.map((e) => e.split('=')[0]));
+    if (imgEnv.some((e) => !keys.has(e.split('=')[0])) && w.localEngine) {
+      if (!mounts.some((m) => m.Target === '/dev/.kiln/busybox')) mounts.push({ Type: 'bind', Source: BUSYBOX, Target: '/dev/.kiln/busybox', ReadOnly: true });
+      args = ['/dev/.kiln/busybox', 'env', '-i', ...env.filter((e) => !secretEnv.some((s) => e.startsWith(s.name + '='))), ...args];
+    }
     const [entry, ...cmd] = args;
     if (!entry) throw new Error('exec op without args');
     const network = op.network ?? 'default';
