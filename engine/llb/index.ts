@@ -1,0 +1,6 @@
+export * from './builder.js';
+export { validateDefinition, vertexDigest, DefinitionError, definitionSchema } from './schema.js';
+export { digestOf, canonicalJSON, sha256 } from './digest.js';
+export type * from './definition.js';
+export type * from './ops.js';
+export type * from './image.js';
