@@ -16,7 +16,7 @@ import { digestOf } from '../../engine/llb/digest.js';
 import type { Op } from '../../engine/llb/ops.js';
 import type { OpContext, Result } from '../../engine/solver/types.js';
 import { createDockerWorker, type DockerWorker } from '../../engine/worker/docker/index.js';
-import { BUSYBOX, DOCKER_HOST, REGISTRY, describeWith } from '../helpers/env.js';
+import { AUTH_REGISTRY, BUSYBOX, DOCKER_HOST, REGISTRY, describeWith } from '../helpers/env.js';
 
 let worker: DockerWorker;
 let root: string;
@@ -133,5 +133,39 @@ describeWith(['engine', 'registry'], 'sources: image pull from a registry', () =
     expect(resolved.digest).toMatch(/^sha256:/);
     await docker.getImage(ref).remove({ noprune: true });
     rmSync(root, { recursive: true, force: true });
+  }, 120_000);
+});
+
+describeWith(['engine', 'registry'], 'sources: image pull with registry auth', () => {
+  it('pulls from the basic-auth registry with credentials from DOCKER_CONFIG', async () => {
+    const r = mkdtempSync(join(tmpdir(), 'kiln-src-'));
+    const w = await createDockerWorker({ dockerHost: DOCKER_HOST, root: r, db: new Database(':memory:') });
+    const docker = w.context.docker;
+    const repo = `${AUTH_REGISTRY}/kiln-d-auth`;
+    const tag = `t${Date.now()}`;
+    const ref = `${repo}:${tag}`;
+    await docker.getImage(BUSYBOX).tag({ repo, tag });
+    await new Promise<void>((res, rej) =>
+      docker.getImage(ref).push({ authconfig: { username: 'kiln', password: 'kiln', serveraddress: AUTH_REGISTRY } }, (err: unknown, stream: NodeJS.ReadableStream) =>
+        err ? rej(err) : docker.modem.followProgress(stream, (e: unknown, out: { error?: string }[]) => (e ? rej(e) : out.some((o) => o.error) ? rej(new Error(String(out.find((o) => o.error)?.error))) : res())),
+      ),
+    );
+    await docker.getImage(ref).remove({ noprune: true });
+    const cfg = mkdtempSync(join(tmpdir(), 'kiln-dockercfg-'));
+    writeFileSync(join(cfg, 'config.json'), JSON.stringify({ auths: { [AUTH_REGISTRY]: { auth: Buffer.from('kiln:kiln').toString('base64') } } }));
+    const prev = process.env.DOCKER_CONFIG;
+    process.env.DOCKER_CONFIG = cfg;
+    try {
+      const op: Op = { kind: 'source', identifier: `docker-image://${ref}` };
+      const o = w.resolveOp({ digest: digestOf(op), op, inputs: [] });
+      const [res] = await o.exec(ctx(), []);
+      expect(res!.id).toBe((await docker.getImage(BUSYBOX).inspect()).Id);
+    } finally {
+      if (prev === undefined) delete process.env.DOCKER_CONFIG;
+      else process.env.DOCKER_CONFIG = prev;
+      await docker.getImage(ref).remove({ noprune: true }).catch(() => undefined);
+      rmSync(r, { recursive: true, force: true });
+      rmSync(cfg, { recursive: true, force: true });
+    }
   }, 120_000);
 });

@@ -54,7 +54,7 @@ export async function createDockerWorker(opts: { dockerHost?: string; root: stri
         const id = op.identifier;
         if (id.startsWith('docker-image://')) return imageSourceOp(w, v);
         if (id.startsWith('local://')) return localSourceOp(w, v);
-        if (isGitIdentifier(id)) return gitSourceOp(w, v);
+        if (isGitIdentifier(id) || op.attrs?.['git.fullurl'] || op.attrs?.keepGitDir || op.attrs?.['git.keepgitdir']) return gitSourceOp(w, v);
         if (/^https?:\/\//.test(id)) return httpSourceOp(w, v);
         throw new Error(`unsupported source ${id}`);
       }

@@ -46,6 +46,9 @@ async function git(args: string[], cwd?: string, signal?: AbortSignal): Promise<
 export function gitSourceOp(w: WorkerContext, v: DefinitionVertex): Op {
   const op = v.op as SourceOp;
   const g = parseGitIdentifier(op.identifier);
+  // The Dockerfile frontend writes git://host/path plus the URL the user typed (git.fullurl).
+  const full = op.attrs?.['git.fullurl'];
+  if (full) g.remote = full.split('#')[0]!;
   const keepGitDir = op.attrs?.keepGitDir === 'true' || op.attrs?.['git.keepgitdir'] === 'true';
   let commit: Promise<string> | undefined;
   const resolveCommit = (ctx: OpContext) =>

@@ -6,6 +6,7 @@ import type { SourceOp } from '../../llb/ops.js';
 import type { CacheMap, Op, OpContext, Result } from '../../solver/types.js';
 import { imageResult, type WorkerContext } from './context.js';
 import { followProgress, isNotFound } from './images.js';
+import { resolveCredentials } from '../../registry/credentials.js';
 
 export function imageRefOf(identifier: string): string {
   return identifier.replace(/^docker-image:\/\//, '');
@@ -18,14 +19,13 @@ export function registryHost(ref: string): string {
   return 'docker.io';
 }
 
-type Auth = { username: string; password: string } | { identitytoken: string } | undefined;
+type Auth = Awaited<ReturnType<typeof resolveCredentials>>;
 
 async function credentialsFor(host: string): Promise<Auth> {
   try {
-    const mod = (await import('../../registry/credentials.js' as string)) as { resolveCredentials?: (h: string) => Promise<Auth> };
-    return await mod.resolveCredentials?.(host);
+    return await resolveCredentials(host);
   } catch {
-    return undefined; // no credential module or no entry: pull anonymously
+    return undefined; // a broken helper must not block anonymous pulls of public images
   }
 }
 
