@@ -49,5 +49,7 @@ export interface Worker {
   remove(result: Result): Promise<void>;
   /** size on disk of a result's own top layer, in bytes */
   size(result: Result): Promise<number>;
+  /** images and containers this worker created (label kiln=1), for the cache manager's reconcile */
+  listOwned?(): Promise<{ images: string[]; containers: string[] }>;
   close(): Promise<void>;
 }
