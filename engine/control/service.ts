@@ -1,0 +1,324 @@
+// The control service: ControlAPI on one Engine. Every build of every client goes through the
+// same engine (one solver), so concurrent builds share vertices. The service starts without a
+// Docker Engine too: info() then says what is missing and how to get one.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { Definition } from '../llb/definition.js';
+import type { ImageConfig } from '../llb/image.js';
+import type { JobSession, ProgressEvent } from '../solver/types.js';
+import type { ResolvedImage } from '../worker/types.js';
+import type { BuildError, ControlAPI, GraphResponse, InfoResponse, OutputSpec, SolveInput, SolveRequest, SolveResponse, DuRecord, DuResponse, PruneRequest, PruneResponse } from './api.js';
+import { parseOrThrow, pruneRequestSchema, solveInputSchema, solveRequestSchema } from './schema.js';
+import { StatusHub } from './status-hub.js';
+import { HistoryStore } from './history.js';
+import { loadEngine, loadExporter, loadValidateDefinition, resolveRootDir, NO_ENGINE_HINT, type EngineLike } from './deps.js';
+import { definitionVertices, lenientResolver } from './graph.js';
+import { withDefaultNetwork } from './rewrite.js';
+import type { BuildWarning } from '../llb/definition.js';
+
+export const VERSION = '0.1.0';
+const HUB = Symbol.for('kiln.control.hub');
+
+export interface ControlServiceOptions {
+  root?: string;
+  dockerHost?: string;
+  parallelism?: number;
+}
+
+export type ControlService = ControlAPI & { close(): Promise<void>; readonly root: string };
+
+interface Prepared {
+  definition: Definition;
+  imageConfig?: ImageConfig;
+  warnings: BuildWarning[];
+  localDirs: Map<string, string>;
+  outputs: OutputSpec[];
+  /** Dockerfile text, for excerpts of run-time failures */
+  source?: { text: string; file: string };
+}
+
+export async function createControlService(opts: ControlServiceOptions = {}): Promise<ControlService> {
+  const root = path.resolve(opts.root ?? (await resolveRootDir()));
+  fs.mkdirSync(root, { recursive: true });
+  let engine: EngineLike | undefined;
+  let engineError: string | undefined;
+  try {
+    engine = await loadEngine({ root, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}), ...(opts.parallelism ? { parallelism: opts.parallelism } : {}) });
+  } catch (e) {
+    engineError = e instanceof Error ? e.message : String(e);
+  }
+  const db = engine?.db ?? new Database(path.join(root, 'control.db'));
+  const history = new HistoryStore(db);
+  history.markInterrupted();
+  const hub = new StatusHub();
+  const running = new Map<string, AbortController>();
+
+  const need = (): EngineLike => {
+    if (!engine) throw Object.assign(new Error(`no Docker Engine: ${engineError ?? 'unavailable'}. ${NO_ENGINE_HINT}`), { code: 'engine_unavailable' });
+    return engine;
+  };
+  const resolver = (): ((ref: string) => Promise<ResolvedImage>) => {
+    const e = need();
+    return (ref) => e.worker.resolveImageConfig(ref);
+  };
+
+  async function prepare(input: SolveInput, forGraph = false): Promise<Prepared & { stages?: GraphResponse['stages'] }> {
+    const localDirs = new Map<string, string>();
+    if (input.kind === 'dockerfile') {
+      const { dockerfileToLLB, readDockerignore } = await import('../frontend/dockerfile/index.js');
+      localDirs.set('context', input.context);
+      for (const [name, v] of Object.entries(input.buildContexts ?? {})) {
+        if (!v.startsWith('docker-image://') && !v.startsWith('target:')) localDirs.set(name, path.resolve(input.context, v));
+      }
+      const resolveImage = forGraph ? lenientResolver(engine ? (r) => engine!.worker.resolveImageConfig(r) : undefined) : resolver();
+      const file = input.filename ?? 'Dockerfile';
+      const dockerignore = readDockerignore(input.context, input.filename);
+      const r = await dockerfileToLLB({
+        dockerfile: input.dockerfile,
+        filename: file,
+        ...(input.target ? { target: input.target } : {}),
+        buildArgs: input.buildArgs ?? {},
+        buildContexts: input.buildContexts ?? {},
+        contextName: 'context',
+        resolveImage,
+        contextDir: input.context,
+        ...(dockerignore !== undefined ? { dockerignore } : {}),
+      });
+      return {
+        definition: r.definition,
+        imageConfig: r.imageConfig,
+        warnings: r.warnings,
+        localDirs,
+        outputs: [],
+        source: { text: input.dockerfile, file },
+        stages: r.stages.map((s) => ({ name: s.name, index: s.index, base: s.base, dependsOn: s.dependsOn })),
+      };
+    }
+    if (input.kind === 'graph') {
+      const g = await import('../frontend/graph/index.js');
+      const doc = g.validateGraphDocument(input.document);
+      const resolveImage = forGraph ? lenientResolver(engine ? (r) => engine!.worker.resolveImageConfig(r) : undefined) : resolver();
+      const r = await g.graphToLLB(doc, { resolveImage, ...(input.target ? { target: input.target } : {}) });
+      const ctx = input.context ?? process.cwd();
+      for (const v of r.definition.vertices) {
+        if (v.op.kind === 'source' && v.op.identifier.startsWith('local://')) {
+          const name = v.op.identifier.slice('local://'.length);
+          localDirs.set(name, path.resolve(ctx, name === 'context' ? '.' : name));
+        }
+      }
+      const outputs: OutputSpec[] = [];
+      for (const n of doc.nodes) {
+        const o = g.exporterOutput(n);
+        if (o) outputs.push(o);
+      }
+      return { definition: r.definition, ...(r.imageConfig ? { imageConfig: r.imageConfig } : {}), warnings: r.warnings, localDirs, outputs };
+    }
+    const validate = await loadValidateDefinition();
+    const def = validate(input.definition);
+    return { definition: def, ...(def.imageConfig ? { imageConfig: def.imageConfig } : {}), warnings: def.warnings ?? [], localDirs, outputs: [] };
+  }
+
+  async function solve(raw: SolveRequest): Promise<SolveResponse> {
+    const req = parseOrThrow(solveRequestSchema, raw, 'solve request') as SolveRequest;
+    const id = req.id ?? randomUUID();
+    if (running.has(id)) throw new Error(`build ${id} is already running`);
+    const o = req.options ?? {};
+    const t0 = Date.now();
+    const ac = new AbortController();
+    running.set(id, ac);
+    hub.open(id);
+    const name = o.name ?? (req.input.kind === 'dockerfile' ? (req.input.filename ?? 'Dockerfile') : req.input.kind);
+    history.begin(id, name, t0);
+    let locations = new Map<string, BuildError['location']>();
+    const emit = (e: ProgressEvent) => {
+      const ev = { ...e, jobId: id } as ProgressEvent;
+      hub.publish(id, ev);
+      try {
+        history.record(id, ev, locations);
+      } catch {
+        /* history is best effort; the build goes on */
+      }
+    };
+    let prepared: Prepared | undefined;
+    let warnings: BuildWarning[] = [];
+    try {
+      const eng = need();
+      prepared = await prepare(req.input);
+      warnings = prepared.warnings;
+      const def = withDefaultNetwork(prepared.definition, o.network);
+      locations = new Map(def.vertices.filter((v) => v.metadata?.location?.[0]).map((v) => [v.digest, v.metadata!.location![0]!]));
+      const session: JobSession = { localDirs: prepared.localDirs };
+      if (o.secrets) session.secrets = new Map(Object.entries(o.secrets).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+      if (o.ssh?.length) session.sshAgent = o.ssh[0]!.includes('=') ? o.ssh[0]!.split('=')[1] : process.env.SSH_AUTH_SOCK;
+      if (o.allowInsecure) session.allowInsecure = true;
+      let noCache: boolean | string[] | undefined = o.noCache ? true : undefined;
+      if (!noCache && o.noCacheFilter?.length) {
+        const groups = new Set(o.noCacheFilter);
+        noCache = def.vertices.filter((v) => v.metadata?.group && groups.has(v.metadata.group)).map((v) => v.digest);
+      }
+      const target = o.exportVertex;
+      const built = await eng.build(def, { jobId: id, signal: ac.signal, session, onProgress: emit, ...(noCache ? { noCache } : {}), ...(target ? { target } : {}) });
+      const outputs = o.outputs?.length ? o.outputs : prepared.outputs;
+      const exports: Record<string, string>[] = [];
+      if (outputs.length) {
+        const ex = await loadExporter();
+        const imageConfig = !target || target === def.output?.digest ? prepared.imageConfig : undefined;
+        for (const [i, spec] of outputs.entries()) {
+          const vid = `export:${id}:${i}`;
+          const vname = `exporting to ${spec.type}${spec.attrs['name'] ? ' ' + spec.attrs['name'] : spec.attrs['dest'] ? ' ' + spec.attrs['dest'] : ''}`;
+          const started = Date.now();
+          emit({ type: 'vertex', jobId: id, digest: vid, name: vname, inputs: [built.vertex], started });
+          try {
+            const r = await ex.exportResult(spec, {
+              result: built.result,
+              ...(imageConfig ? { imageConfig } : {}),
+              worker: eng.worker,
+              signal: ac.signal,
+              onProgress: (p) => emit({ type: 'status', jobId: id, vertex: vid, id: p.id, current: p.current, ...(p.total !== undefined ? { total: p.total } : {}), timestamp: Date.now() }),
+            });
+            exports.push(r);
+            emit({ type: 'vertex', jobId: id, digest: vid, name: vname, inputs: [built.vertex], started, completed: Date.now() });
+          } catch (e) {
+            emit({ type: 'vertex', jobId: id, digest: vid, name: vname, inputs: [built.vertex], started, completed: Date.now(), error: (e as Error).message });
+            throw e;
+          }
+        }
+      }
+      history.finish(id, 'completed');
+      return { id, ok: true, exports, warnings, output: built.vertex, durationMs: Date.now() - t0 };
+    } catch (e) {
+      const error = toBuildError(e, prepared);
+      history.finish(id, ac.signal.aborted ? 'canceled' : 'failed', error);
+      return { id, ok: false, error, exports: [], warnings, durationMs: Date.now() - t0 };
+    } finally {
+      running.delete(id);
+      hub.end(id);
+      hub.gc();
+    }
+  }
+
+  async function info(): Promise<InfoResponse> {
+    const endpoint = opts.dockerHost ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+    if (!engine) return { version: VERSION, engine: { ok: false, endpoint, error: engineError ?? 'engine not found', hint: NO_ENGINE_HINT }, root };
+    try {
+      const w = await engine.worker.info();
+      return { version: VERSION, engine: { ok: w.ok, endpoint: w.endpoint, ...(w.engineVersion ? { version: w.engineVersion } : {}), ...(w.error ? { error: w.error, hint: NO_ENGINE_HINT } : {}) }, root };
+    } catch (e) {
+      return { version: VERSION, engine: { ok: false, endpoint, error: (e as Error).message, hint: NO_ENGINE_HINT }, root };
+    }
+  }
+
+  async function du(): Promise<DuResponse> {
+    const c = need().cache;
+    if (!c.du) throw new Error('cache manager has no du');
+    return normalizeDu(await c.du());
+  }
+
+  async function prune(raw: PruneRequest): Promise<PruneResponse> {
+    const req = parseOrThrow(pruneRequestSchema, raw ?? {}, 'prune request');
+    const c = need().cache;
+    if (!c.prune) throw new Error('cache manager has no prune');
+    const r = (await c.prune(req)) as unknown;
+    const removed = normalizeDu(Array.isArray(r) ? r : ((r as { removed?: unknown })?.removed ?? [])).records;
+    return { removed, reclaimed: typeof (r as { reclaimed?: unknown })?.reclaimed === 'number' ? (r as { reclaimed: number }).reclaimed : removed.reduce((a, x) => a + x.size, 0) };
+  }
+
+  async function graph(raw: SolveInput): Promise<GraphResponse> {
+    const input = parseOrThrow(solveInputSchema, raw, 'graph input') as SolveInput;
+    const p = await prepare(input, true);
+    return { stages: p.stages ?? [], vertices: definitionVertices(p.definition), warnings: p.warnings };
+  }
+
+  const svc: ControlService = {
+    root,
+    solve,
+    status(buildId, onEvent) {
+      return hub.subscribe(buildId, onEvent);
+    },
+    async cancel(buildId) {
+      running.get(buildId)?.abort();
+    },
+    async historyList() {
+      return history.list();
+    },
+    async historyGet(id) {
+      return history.get(id);
+    },
+    du,
+    prune,
+    async workers() {
+      if (!engine) return [];
+      try {
+        return [await engine.worker.info()];
+      } catch (e) {
+        return [{ id: engine.worker.id, kind: 'docker', endpoint: '', platforms: [], ok: false, error: (e as Error).message }];
+      }
+    },
+    info,
+    graph,
+    async close() {
+      for (const ac of running.values()) ac.abort();
+      await engine?.close();
+      if (!engine) db.close();
+    },
+  };
+  Object.defineProperty(svc, HUB, { value: hub });
+  return svc;
+}
+
+/** Subscribe with an end notification (in-process transports and the HTTP server use it). */
+export function statusWithEnd(svc: ControlAPI, buildId: string, onEvent: (e: ProgressEvent) => void, onEnd: () => void): () => void {
+  const hub = (svc as { [HUB]?: StatusHub })[HUB];
+  if (hub) return hub.subscribe(buildId, onEvent, onEnd);
+  return svc.status(buildId, onEvent);
+}
+
+function normalizeDu(x: unknown): DuResponse {
+  const list = (Array.isArray(x) ? x : ((x as { records?: unknown[] })?.records ?? [])) as Partial<DuRecord>[];
+  const records: DuRecord[] = list.map((r, i) => ({
+    id: String(r.id ?? r.key ?? i),
+    key: String(r.key ?? r.id ?? ''),
+    type: (['regular', 'source.local', 'exec.cachemount', 'source.git'].includes(String(r.type)) ? r.type : 'regular') as DuRecord['type'],
+    size: Number(r.size ?? 0),
+    createdAt: Number(r.createdAt ?? 0),
+    lastUsedAt: Number(r.lastUsedAt ?? r.createdAt ?? 0),
+    usageCount: Number(r.usageCount ?? 0),
+    ...(r.description ? { description: String(r.description) } : {}),
+  }));
+  const byType: Record<string, number> = {};
+  for (const r of records) byType[r.type] = (byType[r.type] ?? 0) + r.size;
+  return { records, total: records.reduce((a, r) => a + r.size, 0), byType };
+}
+
+function toBuildError(e: unknown, prepared?: Prepared): BuildError {
+  const err = e as Error & { code?: string; vertex?: string; cause?: unknown; location?: BuildError['location']; excerpt?: string; exitCode?: number; tail?: string[] };
+  const out: BuildError = { message: err?.message ?? String(e) };
+  if (err?.name === 'CanceledError' || err?.name === 'AbortError') out.code = 'canceled';
+  else if (typeof err?.code === 'string') out.code = err.code;
+  if (err?.vertex) out.vertex = err.vertex;
+  const cause = (err?.cause ?? err) as { exitCode?: number; tail?: string[] };
+  if (typeof cause?.exitCode === 'number') out.exitCode = cause.exitCode;
+  if (Array.isArray(cause?.tail)) out.logTail = cause.tail.slice(-20);
+  if (err?.location) out.location = err.location;
+  if (err?.excerpt) out.excerpt = err.excerpt;
+  if (!out.location && out.vertex && prepared) {
+    const v = prepared.definition.vertices.find((x) => x.digest === out.vertex);
+    const loc = v?.metadata?.location?.[0];
+    if (loc) {
+      out.location = loc;
+      if (prepared.source) out.excerpt = excerpt(prepared.source.text, loc);
+    }
+  }
+  return out;
+}
+
+function excerpt(text: string, loc: { startLine: number; endLine: number }): string {
+  const lines = text.split(/\r?\n/);
+  const from = Math.max(1, loc.startLine - 2);
+  const to = Math.min(lines.length, loc.endLine + 2);
+  const out: string[] = [];
+  for (let n = from; n <= to; n++) out.push(`${n >= loc.startLine && n <= loc.endLine ? '>>>' : '   '} ${String(n).padStart(String(to).length)} | ${lines[n - 1] ?? ''}`);
+  return out.join('\n');
+}
