@@ -24,16 +24,18 @@ export const paramSchemas = {
   scratch: z.object({}),
   run: z.object({
     command: str.min(1, 'a command is required'),
-    /** true: run through /bin/sh -c (shell form); false: split on whitespace is NOT done — command is one argv[0] */
+    /** true: run through /bin/sh -c (shell form); false: exec form, argv from `args` (else the command alone) */
     shell: z.boolean().default(true),
+    args: z.array(str).optional(),
     env: kv.default({}),
-    workdir: str.default('/'),
+    /** default: the image config's WorkingDir (as a Dockerfile RUN after WORKDIR) */
+    workdir: str.optional(),
     user: str.optional(),
     network: z.enum(['default', 'none', 'host']).optional(),
     mounts: z.array(mountSchema).default([]),
   }),
   copy: z.object({
-    src: str.min(1, 'a source path is required'),
+    src: z.union([str.min(1, 'a source path is required'), z.array(str.min(1)).min(1, 'a source path is required')]),
     dest: str.min(1, 'a destination path is required'),
     chown: str.optional(),
     chmod: str.regex(/^[0-7]{3,4}$/, 'chmod is an octal mode like 0755').optional(),
@@ -50,6 +52,8 @@ export const paramSchemas = {
     ports: z.array(str).optional(),
     user: str.optional(),
     workdir: str.optional(),
+    /** a Dockerfile instruction with no graph parameters (ARG, SHELL, VOLUME, HEALTHCHECK…), kept verbatim */
+    instruction: str.optional(),
   }),
   'export-docker': z.object({ name: str.min(1, 'an image name is required') }),
   'export-registry': z.object({ name: str.min(1, 'an image name is required'), username: str.optional(), password: str.optional(), insecure: z.boolean().optional() }),
@@ -87,6 +91,8 @@ export const documentSchema = z.object({
   kind: z.literal('kiln.graph'),
   version: z.literal(1),
   name: str.optional(),
+  /** Dockerfile ARG lines before the first FROM, kept verbatim (dockerfileToGraph/graphToDockerfile) */
+  metaArgs: z.array(str).optional(),
   nodes: z.array(nodeSchema),
   edges: z.array(edgeSchema).default([]),
   groups: z.array(groupSchema).default([]),

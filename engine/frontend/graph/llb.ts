@@ -102,8 +102,10 @@ export async function graphToLLB(input: unknown, opts: GraphToLLBOptions = {}): 
         }
         const imgEnv = base.config.config.Env ?? [`PATH=${DEFAULT_PATH}`];
         const env = [...imgEnv.filter((e) => !(e.split('=')[0]! in p.env)), ...Object.entries(p.env as Record<string, string>).map(([k, v]) => `${k}=${v}`)];
-        const args = p.shell ? ['/bin/sh', '-c', p.command] : [p.command];
-        const fs = g.add({ kind: 'exec', rootfs, args, env, cwd: p.workdir, ...(p.user ? { user: p.user } : {}), ...(p.network ? { network: p.network } : {}), mounts }, inputs, meta(`[${n.id}] RUN ${p.command}`));
+        const args = p.shell ? [...(base.config.config.Shell ?? ['/bin/sh', '-c']), p.command] : (p.args ?? [p.command]);
+        const cwd = p.workdir ?? base.config.config.WorkingDir ?? '/';
+        const user = p.user ?? base.config.config.User;
+        const fs = g.add({ kind: 'exec', rootfs, args, env, cwd: cwd || '/', ...(user ? { user } : {}), ...(p.network ? { network: p.network } : {}), mounts }, inputs, meta(`[${n.id}] RUN ${p.command}`));
         out = { fs, config: base.config };
         break;
       }
@@ -115,8 +117,9 @@ export async function graphToLLB(input: unknown, opts: GraphToLLBOptions = {}): 
         const b = idx(dest.fs);
         const srcIdx = idx(from.fs);
         const owner = p.chown ? parseChown(p.chown) : undefined;
-        const action: FileAction = { action: 'copy', src: srcIdx, srcPath: p.src, destPath: p.dest, createDestPath: true, allowWildcard: true, dirCopyContents: true, followSymlinks: true, ...(owner ? { owner } : {}), ...(p.chmod ? { mode: parseInt(p.chmod, 8) } : {}) };
-        out = { fs: g.add({ kind: 'file', base: b, actions: [action] }, inputs, meta(`[${n.id}] COPY ${p.src} ${p.dest}`)), config: dest.config };
+        const srcs: string[] = Array.isArray(p.src) ? p.src : [p.src];
+        const actions: FileAction[] = srcs.map((s) => ({ action: 'copy', src: srcIdx, srcPath: s, destPath: p.dest, createDestPath: true, allowWildcard: true, dirCopyContents: true, followSymlinks: true, ...(owner ? { owner } : {}), ...(p.chmod ? { mode: parseInt(p.chmod, 8) } : {}) }));
+        out = { fs: g.add({ kind: 'file', base: b, actions }, inputs, meta(`[${n.id}] COPY ${p.src} ${p.dest}`)), config: dest.config };
         break;
       }
       case 'mkdir':
