@@ -9,7 +9,7 @@ const node = (id: string, kind: GraphDocument['nodes'][number]['kind'], params: 
 describe('graph document validation', () => {
   it('accepts a minimal image → run → exporter graph and applies defaults', () => {
     const d = validateGraphDocument(doc([node('base', 'image', { ref: 'busybox:local' }), node('r', 'run', { command: 'echo hi' }), node('x', 'export-oci', { dest: '/tmp/x.tar' })], [{ source: 'base', target: 'r' }, { source: 'r', target: 'x' }]));
-    expect(d.nodes[1]!.params).toMatchObject({ command: 'echo hi', shell: true, workdir: '/' });
+    expect(d.nodes[1]!.params).toMatchObject({ command: 'echo hi', shell: true, env: {}, mounts: [] });
   });
 
   it('names the node whose params are invalid', () => {
