@@ -1,4 +1,4 @@
-export { CacheManager, defaultPolicy, type GCPolicy } from './manager.js';
-export { openStateDB, type StateDB } from './db.js';
+export { CacheManager, type CacheRecord, type DiskUsage, type PruneOptions, type PruneResult, type RecordType } from './manager.js';
+export { openStateDB } from './db.js';
 export { resolveRoot } from './root.js';
-export { parseFilters, matchesFilters } from './filters.js';
+export { defaultGCPolicy, runGC } from './gc.js';

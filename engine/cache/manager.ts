@@ -1,56 +1,104 @@
-// The cache manager, after BuildKit's cache/manager.go + solver's cache storage: cache key →
-// result records in SQLite, written only once the snapshot exists; du, prune and a GC policy; and
-// reconcile on start so the DB and the engine's images agree after a crash or a manual `docker rmi`.
-import { statfsSync } from 'node:fs';
-import type { DuRecord, DuResponse, PruneRequest, PruneResponse } from '../control/api.js';
+// The cache manager: the persistent CacheStore behind the solver. A record maps a cache key to a
+// worker result (a snapshot) with accounting (size, created, last used, usage count, type) and
+// parent links (the keys of the inputs it was computed from). Records are written only after the
+// snapshot exists (the solver calls save() after exec), each in one transaction.
+import type Database from 'better-sqlite3';
 import type { CacheStore, Result, Vertex } from '../solver/types.js';
 import type { Worker } from '../worker/types.js';
-import type { StateDB } from './db.js';
-import { matchesFilters, parseFilters } from './filters.js';
 
-type RecordType = DuRecord['type'];
-const TYPES: RecordType[] = ['regular', 'source.local', 'exec.cachemount', 'source.git'];
+export type RecordType = 'regular' | 'source.local' | 'exec.cachemount' | 'source.git' | (string & {});
+
+export interface CacheRecord {
+  key: string;
+  resultId: string;
+  vertex?: string;
+  type: RecordType;
+  description?: string;
+  size: number;
+  createdAt: number;
+  lastUsedAt: number;
+  usageCount: number;
+  parents: string[];
+}
+
+export interface PruneOptions {
+  /** remove every matching record, ignoring keepDuration/keepStorage */
+  all?: boolean;
+  /** keep records used within this many ms */
+  keepDurationMs?: number;
+  /** keep the most recently used records up to this many bytes in total */
+  keepStorage?: number;
+  filters?: { type?: string[]; description?: string; id?: string };
+}
+
+export interface PruneResult {
+  removed: { key: string; resultId: string; size: number; description?: string; type: string }[];
+  reclaimed: number;
+}
+
+export interface DiskUsage {
+  records: CacheRecord[];
+  byType: Record<string, { count: number; size: number }>;
+  total: number;
+}
 
 interface Row {
   key: string;
   result_id: string;
-  sys: string | null;
-  vertex: string;
-  output: number;
+  result_sys: string | null;
+  vertex: string | null;
   type: string;
   description: string | null;
   size: number;
   created_at: number;
   last_used_at: number;
   usage_count: number;
+  external: number;
 }
-
-export interface GCPolicy {
-  /** records unused for longer than this are collected */
-  keepDurationMs: number;
-  /** then the least recently used go until the total is at most this many bytes */
-  keepStorage: number;
-}
-
-/** a result id that the worker never stores on disk: nothing to remove, nothing to reconcile */
-const VIRTUAL = new Set(['scratch']);
 
 export class CacheManager implements CacheStore {
-  /** keys loaded or saved by running builds; prune leaves them alone */
-  private readonly pinned = new Map<string, number>();
+  private worker?: Worker;
 
-  constructor(
-    readonly db: StateDB,
-    private readonly worker: Worker,
-    readonly policy: GCPolicy = defaultPolicy(),
-  ) {}
+  constructor(readonly db: Database.Database) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS cache_records (
+        key TEXT PRIMARY KEY,
+        result_id TEXT NOT NULL,
+        result_sys TEXT,
+        vertex TEXT,
+        output_index INTEGER NOT NULL DEFAULT 0,
+        type TEXT NOT NULL DEFAULT 'regular',
+        description TEXT,
+        size INTEGER NOT NULL DEFAULT 0,
+        duration_ms INTEGER,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL,
+        usage_count INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX IF NOT EXISTS cache_records_result ON cache_records(result_id);
+      CREATE INDEX IF NOT EXISTS cache_records_used ON cache_records(last_used_at);
+      CREATE TABLE IF NOT EXISTS cache_parents (
+        key TEXT NOT NULL REFERENCES cache_records(key) ON DELETE CASCADE,
+        parent TEXT NOT NULL,
+        PRIMARY KEY (key, parent)
+      );
+    `);
+  }
+
+  /** the worker whose results the records point to (sizes, existence, removal) */
+  attach(worker: Worker): void {
+    this.worker = worker;
+  }
 
   async load(key: string): Promise<Result | undefined> {
     const row = this.db.prepare('SELECT * FROM cache_records WHERE key = ?').get(key) as Row | undefined;
     if (!row) return undefined;
-    const result: Result = { id: row.result_id, sys: row.sys ? JSON.parse(row.sys) : undefined };
-    // a record whose snapshot vanished (docker rmi behind our back) is a miss, not a broken build
-    if (!VIRTUAL.has(row.result_id) && !(await this.worker.exists(result).catch(() => false))) {
+    // A local context record names the directory of the session that made it; the source is
+    // re-read for each job (cheap), so such records only account, they never hit.
+    if (row.type === 'source.local') return undefined;
+    const result = toResult(row);
+    if (this.worker && !(await this.worker.exists(result))) {
+      // the snapshot vanished behind our back (docker rmi): the record is a lie, drop it
       this.db.prepare('DELETE FROM cache_records WHERE key = ?').run(key);
       return undefined;
     }
@@ -59,188 +107,159 @@ export class CacheManager implements CacheStore {
   }
 
   async save(key: string, result: Result, info: { vertex: Vertex; outputIndex: number; durationMs: number; inputKeys?: string[] }): Promise<void> {
-    const type = recordType(info.vertex, result);
-    // Local contexts are read in place from the client's directory: a record would point at a
-    // directory Kiln does not own, so they are never recorded (their key is their content anyway).
-    if (type === 'source.local') return;
-    const size = VIRTUAL.has(result.id) ? 0 : await this.worker.size(result).catch(() => 0);
+    let size = 0;
+    try {
+      size = this.worker ? await this.worker.size(result) : 0;
+    } catch {
+      /* size is accounting only */
+    }
     const now = Date.now();
     const write = this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO cache_records (key, result_id, sys, vertex, output, type, description, size, created_at, last_used_at, usage_count, duration_ms)
-           VALUES (@key, @result_id, @sys, @vertex, @output, @type, @description, @size, @now, @now, 0, @duration)
-           ON CONFLICT(key) DO UPDATE SET result_id = excluded.result_id, sys = excluded.sys, size = excluded.size, last_used_at = excluded.last_used_at`,
+          `INSERT INTO cache_records (key, result_id, result_sys, vertex, output_index, type, description, size, duration_ms, created_at, last_used_at, usage_count)
+           VALUES (@key, @id, @sys, @vertex, @out, @type, @desc, @size, @dur, @now, @now, 0)
+           ON CONFLICT(key) DO UPDATE SET result_id = excluded.result_id, result_sys = excluded.result_sys, size = excluded.size, last_used_at = excluded.last_used_at`,
         )
-        .run({ key, result_id: result.id, sys: result.sys === undefined ? null : JSON.stringify(result.sys), vertex: info.vertex.digest, output: info.outputIndex, type, description: info.vertex.name, size, now, duration: Math.round(info.durationMs) });
+        .run({
+          key,
+          id: result.id,
+          sys: result.sys === undefined ? null : JSON.stringify(result.sys),
+          vertex: info.vertex.digest,
+          out: info.outputIndex,
+          type: info.vertex.recordType ?? 'regular',
+          desc: info.vertex.name,
+          size,
+          dur: Math.round(info.durationMs),
+          now,
+        });
       const link = this.db.prepare('INSERT OR IGNORE INTO cache_parents (key, parent) VALUES (?, ?)');
-      for (const p of new Set(info.inputKeys ?? [])) link.run(key, p);
+      for (const p of info.inputKeys ?? []) link.run(key, p);
     });
     write();
   }
 
-  /** keep these records out of prune/GC while a build uses them; returns the release */
-  pin(keys: Iterable<string>): () => void {
-    const list = [...keys];
-    for (const k of list) this.pinned.set(k, (this.pinned.get(k) ?? 0) + 1);
-    return () => {
-      for (const k of list) {
-        const n = (this.pinned.get(k) ?? 1) - 1;
-        if (n <= 0) this.pinned.delete(k);
-        else this.pinned.set(k, n);
-      }
-    };
+  records(): CacheRecord[] {
+    const rows = this.db.prepare('SELECT * FROM cache_records ORDER BY last_used_at DESC').all() as Row[];
+    const parents = new Map<string, string[]>();
+    for (const p of this.db.prepare('SELECT key, parent FROM cache_parents').all() as { key: string; parent: string }[]) {
+      const l = parents.get(p.key) ?? [];
+      l.push(p.parent);
+      parents.set(p.key, l);
+    }
+    return rows.map((r) => ({
+      key: r.key,
+      resultId: r.result_id,
+      vertex: r.vertex ?? undefined,
+      type: r.type,
+      description: r.description ?? undefined,
+      size: r.size,
+      createdAt: r.created_at,
+      lastUsedAt: r.last_used_at,
+      usageCount: r.usage_count,
+      parents: parents.get(r.key) ?? [],
+    }));
   }
 
-  du(): DuResponse {
-    const rows = this.db.prepare('SELECT * FROM cache_records ORDER BY last_used_at DESC').all() as Row[];
-    const records = rows.map(toDu);
-    const byType: Record<string, number> = Object.fromEntries(TYPES.map((t) => [t, 0]));
-    // a snapshot shared by several records (same image, different keys) counts once
+  du(): DiskUsage {
+    const records = this.records();
+    const byType: DiskUsage['byType'] = {};
+    // a snapshot shared by several records is counted once
     const counted = new Set<string>();
     let total = 0;
-    for (const r of rows) {
-      if (counted.has(r.result_id)) continue;
-      counted.add(r.result_id);
+    for (const r of records) {
+      const t = (byType[r.type] ??= { count: 0, size: 0 });
+      t.count++;
+      if (counted.has(r.resultId)) continue;
+      counted.add(r.resultId);
+      t.size += r.size;
       total += r.size;
-      byType[r.type] = (byType[r.type] ?? 0) + r.size;
     }
-    return { records, total, byType };
+    return { records, byType, total };
   }
 
-  /**
-   * Remove records (and their snapshots once no record points at them). With no criteria, or
-   * `all`, every record goes; otherwise records unused for keepDurationMs, then the least recently
-   * used until the total is within keepStorage. Children are removed before their parents so the
-   * engine never refuses an image that still has dependants.
-   */
-  async prune(req: PruneRequest = {}): Promise<PruneResponse> {
-    const filters = parseFilters(req.filters ?? []);
-    const rows = (this.db.prepare('SELECT * FROM cache_records ORDER BY last_used_at ASC').all() as Row[]).filter((r) => !this.pinned.has(r.key) && matchesFilters(toDu(r), filters));
-    const chosen = new Set<Row>();
-    const criteria = req.keepDurationMs !== undefined || req.keepStorage !== undefined;
-    if (req.all || !criteria) rows.forEach((r) => chosen.add(r));
-    else {
-      if (req.keepDurationMs !== undefined) {
-        const cutoff = Date.now() - req.keepDurationMs;
-        for (const r of rows) if (r.last_used_at < cutoff) chosen.add(r);
-      }
-      if (req.keepStorage !== undefined) {
-        let total = this.du().total - [...chosen].reduce((n, r) => n + r.size, 0);
-        for (const r of rows) {
-          if (total <= req.keepStorage) break;
-          if (chosen.has(r)) continue;
-          chosen.add(r);
-          total -= r.size;
-        }
-      }
-    }
-    const removed: DuRecord[] = [];
-    let reclaimed = 0;
-    for (const r of childrenFirst(this.db, [...chosen])) {
-      this.db.prepare('DELETE FROM cache_records WHERE key = ?').run(r.key);
-      removed.push(toDu(r));
-      const still = this.db.prepare('SELECT 1 FROM cache_records WHERE result_id = ? LIMIT 1').get(r.result_id);
-      if (still || VIRTUAL.has(r.result_id)) continue;
-      try {
-        await this.worker.remove({ id: r.result_id, sys: r.sys ? JSON.parse(r.sys) : undefined });
-        reclaimed += r.size;
-      } catch {
-        /* an image still used by a container or a tag stays; the record is gone either way */
-      }
-    }
-    return { removed, reclaimed };
-  }
-
-  /** the automatic GC after builds */
-  gc(): Promise<PruneResponse> {
-    return this.prune({ keepDurationMs: this.policy.keepDurationMs, keepStorage: this.policy.keepStorage });
-  }
-
-  /**
-   * On start: drop records whose snapshot vanished, and collect labelled images no record points
-   * at (left by a crash between commit and record, or by a cancelled step).
-   */
-  async reconcile(): Promise<{ dropped: number; collected: number }> {
+  /** drop records whose snapshot vanished; collect labelled images no record points to */
+  async reconcile(worker: Worker & { listOwned?(): Promise<{ images: string[]; containers: string[] }> }): Promise<{ dropped: number; collected: number }> {
+    this.attach(worker);
     let dropped = 0;
-    let collected = 0;
-    const rows = this.db.prepare('SELECT key, result_id, sys FROM cache_records').all() as Pick<Row, 'key' | 'result_id' | 'sys'>[];
-    for (const r of rows) {
-      if (VIRTUAL.has(r.result_id)) continue;
-      const ok = await this.worker.exists({ id: r.result_id, sys: r.sys ? JSON.parse(r.sys) : undefined }).catch(() => true);
+    for (const row of this.db.prepare('SELECT * FROM cache_records').all() as Row[]) {
+      if (row.type === 'source.local') continue;
+      let ok = true;
+      try {
+        ok = await worker.exists(toResult(row));
+      } catch {
+        continue; // engine unreachable: keep the record, decide next time
+      }
       if (!ok) {
-        this.db.prepare('DELETE FROM cache_records WHERE key = ?').run(r.key);
+        this.db.prepare('DELETE FROM cache_records WHERE key = ?').run(row.key);
         dropped++;
       }
     }
-    const owned = await this.worker.listOwned?.().catch(() => undefined);
-    if (owned) {
-      const referenced = new Set((this.db.prepare('SELECT DISTINCT result_id FROM cache_records').all() as { result_id: string }[]).map((r) => r.result_id));
-      for (const id of owned.images) {
-        if (referenced.has(id)) continue;
+    let collected = 0;
+    if (worker.listOwned) {
+      const known = new Set((this.db.prepare('SELECT DISTINCT result_id FROM cache_records').all() as { result_id: string }[]).map((r) => r.result_id));
+      const { images } = await worker.listOwned();
+      for (const id of images) {
+        if (known.has(id)) continue;
         try {
-          await this.worker.remove({ id, sys: { kind: 'image', imageId: id } });
+          await worker.remove({ id, sys: { kind: 'image', imageId: id } });
           collected++;
         } catch {
-          /* a parent of a recorded image, or in use: leave it */
+          /* in use by a container or a child image: next time */
         }
       }
     }
     return { dropped, collected };
   }
-}
 
-export function defaultPolicy(root?: string): GCPolicy {
-  // BuildKit's defaults: keep 10% of the disk, collect what was unused for 48 hours
-  let keepStorage = 10 * 1024 ** 3;
-  try {
-    if (root) {
-      const s = statfsSync(root);
-      keepStorage = Math.max(512 * 1024 ** 2, Math.floor(s.blocks * s.bsize * 0.1));
+  async prune(opts: PruneOptions = {}): Promise<PruneResult> {
+    const now = Date.now();
+    const f = opts.filters ?? {};
+    // newest first: a record is always created after the records of its inputs, so this removes
+    // children before parents (an engine image cannot be removed while a child image exists)
+    let rows = (this.db.prepare('SELECT * FROM cache_records ORDER BY last_used_at DESC, created_at DESC').all() as Row[]).filter(
+      (r) => (!f.type?.length || f.type.includes(r.type)) && (!f.description || (r.description ?? '').includes(f.description)) && (!f.id || r.key.startsWith(f.id) || r.result_id.includes(f.id)),
+    );
+    let victims: Row[];
+    if (opts.all || (opts.keepDurationMs === undefined && opts.keepStorage === undefined)) {
+      victims = rows;
+    } else {
+      if (opts.keepDurationMs !== undefined) rows = rows.filter((r) => now - r.last_used_at > opts.keepDurationMs!);
+      victims = rows;
+      if (opts.keepStorage !== undefined) {
+        // keep the most recently used records that fit, across all records (not only candidates)
+        const total = (this.db.prepare('SELECT COALESCE(SUM(size),0) AS s FROM cache_records').get() as { s: number }).s;
+        let over = total - opts.keepStorage;
+        const byOldest = [...victims].reverse();
+        const chosen = new Set<string>();
+        for (const r of byOldest) {
+          if (over <= 0) break;
+          chosen.add(r.key);
+          over -= r.size;
+        }
+        victims = victims.filter((r) => chosen.has(r.key));
+      }
     }
-  } catch {
-    /* keep the fixed default */
+    victims.sort((a, b) => b.created_at - a.created_at);
+    const removed: PruneResult['removed'] = [];
+    let reclaimed = 0;
+    for (const r of victims) {
+      this.db.prepare('DELETE FROM cache_records WHERE key = ?').run(r.key);
+      const stillUsed = this.db.prepare('SELECT 1 FROM cache_records WHERE result_id = ? LIMIT 1').get(r.result_id);
+      if (!stillUsed && this.worker) {
+        try {
+          await this.worker.remove(toResult(r));
+        } catch {
+          /* the record is gone; reconcile collects the snapshot later */
+        }
+        reclaimed += r.size;
+      }
+      removed.push({ key: r.key, resultId: r.result_id, size: r.size, description: r.description ?? undefined, type: r.type });
+    }
+    return { removed, reclaimed };
   }
-  return { keepDurationMs: 48 * 3600 * 1000, keepStorage };
 }
 
-function recordType(v: Vertex, r: Result): RecordType {
-  const t = v.recordType;
-  if (t && (TYPES as string[]).includes(t)) return t as RecordType;
-  const sys = r.sys as { kind?: string } | undefined;
-  if (sys?.kind === 'local') return 'source.local';
-  return 'regular';
-}
-
-function toDu(r: Row): DuRecord {
-  return {
-    id: r.result_id,
-    key: r.key,
-    type: ((TYPES as string[]).includes(r.type) ? r.type : 'regular') as RecordType,
-    size: r.size,
-    createdAt: r.created_at,
-    lastUsedAt: r.last_used_at,
-    usageCount: r.usage_count,
-    description: r.description ?? undefined,
-  };
-}
-
-/** order rows so that a record comes before every record it was built from */
-function childrenFirst(db: StateDB, rows: Row[]): Row[] {
-  const byKey = new Map(rows.map((r) => [r.key, r]));
-  const parentsOf = db.prepare('SELECT parent FROM cache_parents WHERE key = ?');
-  const depth = new Map<string, number>();
-  // depth = longest chain of parents within the chosen set; deeper (more derived) goes first
-  const d = (k: string, stack: Set<string>): number => {
-    const known = depth.get(k);
-    if (known !== undefined) return known;
-    if (stack.has(k)) return 0;
-    stack.add(k);
-    let n = 0;
-    for (const { parent } of parentsOf.all(k) as { parent: string }[]) if (byKey.has(parent)) n = Math.max(n, d(parent, stack) + 1);
-    stack.delete(k);
-    depth.set(k, n);
-    return n;
-  };
-  return [...rows].sort((a, b) => d(b.key, new Set()) - d(a.key, new Set()));
+function toResult(r: Row): Result {
+  return { id: r.result_id, sys: r.result_sys ? (JSON.parse(r.result_sys) as unknown) : undefined };
 }

@@ -4,6 +4,8 @@
 export class SolveError extends Error {
   readonly vertex: string;
   override readonly cause: unknown;
+  /** where the vertex came from (Dockerfile lines, graph node); the engine fills it from the Definition */
+  location?: import('../llb/definition.js').SourceLocation[];
   constructor(vertex: string, name: string, cause: unknown) {
     super(`${name}: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'SolveError';

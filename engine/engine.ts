@@ -1,0 +1,110 @@
+// The engine assembly: one state root (SQLite DB + worker state), one worker, one cache manager,
+// one solver shared by every job of this process. Frontends produce Definitions; build() loads
+// one into the solver's shared graph and solves the requested vertex.
+import type Database from 'better-sqlite3';
+import { resolveRoot } from './cache/root.js';
+import { openStateDB } from './cache/db.js';
+import { CacheManager } from './cache/manager.js';
+import { defaultGCPolicy, runGC } from './cache/gc.js';
+import type { PruneOptions } from './cache/manager.js';
+import type { Definition } from './llb/definition.js';
+import { validateDefinition } from './llb/schema.js';
+import { loadDefinition } from './llbsolver/load.js';
+import { Solver } from './solver/solver.js';
+import type { JobSession, ProgressEvent, Result } from './solver/types.js';
+import { SCRATCH_ID } from './snapshot/types.js';
+import type { Worker } from './worker/types.js';
+import { createDockerWorker } from './worker/docker/index.js';
+
+export interface EngineOptions {
+  root?: string;
+  dockerHost?: string;
+  parallelism?: number;
+  /** use this worker instead of the Docker worker (tests, other workers) */
+  worker?: Worker;
+  /** GC policy run after builds; [] disables automatic GC */
+  gcPolicy?: PruneOptions[];
+  /** skip reconcile at start (reconcile talks to the engine for every record) */
+  skipReconcile?: boolean;
+}
+
+export interface BuildOptions {
+  jobId: string;
+  signal?: AbortSignal;
+  session?: JobSession;
+  onProgress?: (e: ProgressEvent) => void;
+  noCache?: boolean | string[];
+  /** vertex digest to build; default the definition's output */
+  target?: string;
+}
+
+export interface Engine {
+  readonly root: string;
+  readonly worker: Worker;
+  readonly cache: CacheManager;
+  readonly db: Database.Database;
+  readonly solver: Solver;
+  build(def: Definition, opts: BuildOptions): Promise<{ result: Result; vertex: string }>;
+  /** run the GC policy now */
+  gc(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
+  const root = opts.root ?? resolveRoot();
+  const db = openStateDB(root);
+  const worker = opts.worker ?? (await createDockerWorker({ dockerHost: opts.dockerHost, root, db }));
+  const cache = new CacheManager(db);
+  cache.attach(worker);
+  if (!opts.skipReconcile) {
+    try {
+      await cache.reconcile(worker as Worker & { listOwned?(): Promise<{ images: string[]; containers: string[] }> });
+    } catch {
+      /* an unreachable engine must not stop the engine from starting (info() reports it) */
+    }
+  }
+  const solver = new Solver({ store: cache, parallelism: opts.parallelism ?? 4 });
+  const policy = opts.gcPolicy ?? defaultGCPolicy(root);
+  let gcRunning: Promise<void> | undefined;
+  let active = 0;
+  let closed = false;
+
+  const gc = async () => {
+    if (!policy.length) return;
+    gcRunning ??= runGC(cache, policy)
+      .then(() => undefined)
+      .catch(() => undefined)
+      .finally(() => (gcRunning = undefined));
+    await gcRunning;
+  };
+
+  return {
+    root,
+    worker,
+    cache,
+    db,
+    solver,
+    async build(input, b) {
+      if (closed) throw new Error('engine is closed');
+      const def = validateDefinition(input);
+      const edge = loadDefinition(def, worker, solver, b.target);
+      if (!edge) return { result: { id: SCRATCH_ID, sys: { kind: 'scratch' } }, vertex: '' };
+      active++;
+      try {
+        const result = await solver.solve({ jobId: b.jobId, target: edge, session: b.session, signal: b.signal, onProgress: b.onProgress, noCache: b.noCache });
+        return { result, vertex: edge.vertex.digest };
+      } finally {
+        active--;
+        // GC only while idle: a running job may still need records the policy would drop
+        if (active === 0 && !closed) void gc();
+      }
+    },
+    gc,
+    async close() {
+      closed = true;
+      await gcRunning;
+      await worker.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { loadDefinition, vertexNameOf, type VertexGraph } from './load.js';
