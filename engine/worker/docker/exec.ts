@@ -10,7 +10,7 @@ import type { DefinitionVertex } from '../../llb/definition.js';
 import { digestOf } from '../../llb/digest.js';
 import type { ExecOp, Mount } from '../../llb/ops.js';
 import type { CacheMap, Op, OpContext, Result } from '../../solver/types.js';
-import { imageFor, imageResult, materialise, snapshotOf, type WorkerContext } from './context.js';
+import { imageFor, imageResult, materialise, tarDir, type WorkerContext } from './context.js';
 import { ExecError, TailBuffer } from './errors.js';
 import { KILN_LABEL } from './images.js';
 import { CacheMounts } from './cachemounts.js';
@@ -38,11 +38,15 @@ async function runExec(w: WorkerContext, op: ExecOp, inputs: Result[], ctx: OpCo
   const image = await imageFor(w, op.rootfs >= 0 ? inputs[op.rootfs] : undefined);
   const mounts: DockerMount[] = [];
   const cleanup: (() => void)[] = [];
+  /** writable bind mounts with an output index: their private copy becomes that output */
+  const outputDirs = new Map<number, string>();
   const env = [...op.env];
   try {
     for (const m of op.mounts) {
       if (m.target === '/') continue; // the rootfs mount is the container's own filesystem
-      mounts.push(await dockerMount(w, m, inputs, ctx, cacheMounts, cleanup));
+      const dm = await dockerMount(w, m, inputs, ctx, cacheMounts, cleanup);
+      mounts.push(dm);
+      if (m.type === 'bind' && m.output !== undefined && dm.Source && !dm.ReadOnly) outputDirs.set(m.output, dm.Source);
     }
     let args = op.args;
     const secretEnv = (op.secretEnv ?? []).flatMap((se) => {
@@ -99,7 +103,12 @@ async function runExec(w: WorkerContext, op: ExecOp, inputs: Result[], ctx: OpCo
       } as Dockerode.HostConfig,
     });
     try {
-      return [imageResult(await runAndCommit(w, c, op, ctx))];
+      const results: Result[] = [imageResult(await runAndCommit(w, c, op, ctx))];
+      for (const [i, dir] of outputDirs) {
+        const base = (await w.images.scratchImage()).id;
+        results[i] = imageResult(await w.images.applyTar(base, tarDir(dir) as unknown as NodeJS.ReadableStream));
+      }
+      return results;
     } finally {
       await w.images.removeContainer(c);
     }
@@ -150,7 +159,7 @@ async function dockerMount(w: WorkerContext, m: Mount, inputs: Result[], ctx: Op
       const base = await materialise(w, m.input >= 0 ? inputs[m.input] : undefined);
       const src = m.selector ? join(base, posix.normalize('/' + m.selector)) : base;
       if (!existsSync(src)) throw new Error(`bind mount source ${m.selector ?? '/'} does not exist`);
-      if (m.readonly === false) {
+      if (m.readonly === false || (m.output !== undefined && m.readonly !== true)) {
         // rw bind (RUN --mount=type=bind,rw): writes are allowed but discarded, so the step gets
         // a private copy; the shared view (or the client's context dir) is never written.
         const copy = join(w.root, 'tmp', 'rwbind-' + randomBytes(8).toString('hex'));
