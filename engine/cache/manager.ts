@@ -246,7 +246,8 @@ export class CacheManager implements CacheStore {
     for (const r of victims) {
       this.db.prepare('DELETE FROM cache_records WHERE key = ?').run(r.key);
       const stillUsed = this.db.prepare('SELECT 1 FROM cache_records WHERE result_id = ? LIMIT 1').get(r.result_id);
-      if (!stillUsed && this.worker) {
+      // a pulled base image belongs to the user's engine, not to Kiln: only the record goes
+      if (!stillUsed && this.worker && r.type !== 'source.image') {
         try {
           await this.worker.remove(toResult(r));
         } catch {
