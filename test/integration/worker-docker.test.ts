@@ -161,6 +161,11 @@ describeWith(['engine'], 'docker worker', () => {
     const files = await ownFiles(r, busybox);
     expect(files.get('seen')?.data).toBe('one\ntwo\n');
     expect(files.has('cache/log')).toBe(false);
+    // a new cache id with from= starts as a copy of that snapshot's path
+    const seed = await run(sh('mkdir -p /seed && echo seeded > /seed/s'), [busybox]);
+    const seeded = { type: 'cache' as const, target: '/cache', id: `${id}-from`, sharing: 'shared' as const, input: 1, selector: '/seed' };
+    const r2 = await run(sh('cat /cache/s > /got', { mounts: [seeded] }), [busybox, seed]);
+    expect((await ownFiles(r2, busybox)).get('got')?.data).toBe('seeded\n');
   }, 60_000);
 
   it('a secret is readable in the step and absent from the layer and config', async () => {

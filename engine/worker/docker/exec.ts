@@ -1,7 +1,7 @@
 // exec: run a process in a container made from the rootfs snapshot, with the step's mounts, then
 // commit the container's changes as the new snapshot. The container is removed whatever happens.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
@@ -176,6 +176,14 @@ async function dockerMount(w: WorkerContext, m: Mount, inputs: Result[], ctx: Op
     case 'cache': {
       const { dir, release } = await cacheMounts.acquire(m, ctx.signal);
       cleanup.push(release);
+      if (m.input !== undefined && m.input >= 0 && readdirSync(dir).length === 0) {
+        // --mount=type=cache,from=…: a new cache starts as a copy of that snapshot's path
+        const seed = join(await materialise(w, inputs[m.input]), posix.normalize('/' + (m.selector ?? '/')));
+        if (existsSync(seed)) {
+          const r = spawnSync('cp', ['-a', seed + '/.', dir]);
+          if (r.status !== 0) throw new Error(`seeding cache mount ${m.id}: ${r.stderr.toString().trim()}`);
+        }
+      }
       return { Type: 'bind', Source: dir, Target: m.target, ReadOnly: !!m.readonly };
     }
     case 'tmpfs':
