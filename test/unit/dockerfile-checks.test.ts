@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { dockerfileToLLB } from '../../engine/frontend/dockerfile/index.js';
+import { dockerfileToLLB, DockerfileError } from '../../engine/frontend/dockerfile/index.js';
 import type { ResolvedImage } from '../../engine/worker/types.js';
 
 const resolveImage = async (ref: string): Promise<ResolvedImage> => ({
@@ -61,8 +61,13 @@ CMD echo hi
   });
 
   it('honours # check=skip and error=true', async () => {
-    const r = await dockerfileToLLB({ dockerfile: '# check=skip=JSONArgsRecommended;error=true\nFROM busybox\nMAINTAINER x\nCMD echo\n', resolveImage });
-    expect(r.warnings.map((w) => [w.rule, w.error])).toEqual([['MaintainerDeprecated', true]]);
+    const err = await dockerfileToLLB({ dockerfile: '# check=skip=JSONArgsRecommended;error=true\nFROM busybox\nMAINTAINER x\nCMD echo\n', resolveImage }).catch((e) => e);
+    expect(err).toBeInstanceOf(DockerfileError);
+    expect(err.message).toMatch(/lint violation found for rules: MaintainerDeprecated/);
+    expect(err.location.startLine).toBe(3);
+    expect(err.warnings.map((w: { rule: string; error?: boolean }) => [w.rule, w.error])).toEqual([['MaintainerDeprecated', true]]);
+    const clean = await dockerfileToLLB({ dockerfile: '# check=error=true\nFROM busybox\nCMD ["x"]\n', resolveImage });
+    expect(clean.warnings).toEqual([]);
     const all = await dockerfileToLLB({ dockerfile: '# check=skip=all\nFROM busybox\nMAINTAINER x\n', resolveImage });
     expect(all.warnings).toEqual([]);
   });

@@ -6,7 +6,9 @@ import type { ImageConfig } from '../../llb/image.js';
 import { Converter, type ConvertOptions, type StageInfo } from './convert/convert.js';
 import { runChecks } from './checks/index.js';
 
-export { DockerfileError } from './errors.js';
+import { DockerfileError } from './errors.js';
+
+export { DockerfileError };
 export type { ConvertOptions, StageInfo } from './convert/convert.js';
 
 export interface DockerfileToLLBResult {
@@ -20,6 +22,15 @@ export async function dockerfileToLLB(opts: ConvertOptions): Promise<DockerfileT
   const conv = new Converter(opts);
   const { output, image } = await conv.convert();
   const warnings = runChecks(conv, opts.dockerfile);
+  // `# check=error=true`: a violated rule fails the build, as in BuildKit
+  const errors = warnings.filter((w) => w.error);
+  if (errors.length > 0) {
+    const rules = [...new Set(errors.map((w) => w.rule))].join(', ');
+    const loc = errors[0]!.location ?? { file: opts.filename ?? 'Dockerfile', startLine: 1, endLine: 1 };
+    const err = new DockerfileError(`lint violation found for rules: ${rules}: ${errors[0]!.message}`, loc, opts.dockerfile) as DockerfileError & { warnings?: BuildWarning[] };
+    err.warnings = warnings;
+    throw err;
+  }
   const definition = conv.graph.marshal(output);
   definition.imageConfig = image;
   definition.warnings = warnings;
