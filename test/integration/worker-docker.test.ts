@@ -1,6 +1,7 @@
 // The Docker worker against the real engine: a solver-less harness calls resolveOp(v).exec(...)
 // directly and checks what ended up in the snapshots.
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -293,6 +294,24 @@ describeWith(['engine'], 'docker worker', () => {
     expect(files.get('tree/src/a/one.txt')?.data).toBe('1\n');
     expect(files.get('unpacked/pkg/inside')?.data).toBe('in the archive');
     rmSync(ctxDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('ssh mount: the session agent socket is bind-mounted; missing agent is a clear error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-ssh-'));
+    const sock = join(dir, 'agent.sock');
+    const server = createServer(() => undefined);
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      const m = { type: 'ssh' as const, target: '/run/buildkit/ssh_agent.0', id: 'default' };
+      const r = await run(sh('[ -S /run/buildkit/ssh_agent.0 ] && echo socket > /ssh', { mounts: [m] }), [busybox], { sshAgent: sock });
+      const files = await ownFiles(r, busybox);
+      expect(files.get('ssh')?.data).toBe('socket\n');
+      expect([...files.keys()].some((k) => k.startsWith('run'))).toBe(false);
+      await expect(run(sh('true', { mounts: [m] }), [busybox])).rejects.toThrow(/no ssh agent/);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('resolveImageConfig returns the config with history', async () => {
