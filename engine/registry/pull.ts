@@ -21,7 +21,7 @@ export function defaultPlatform(): { os: string; architecture: string } {
 export async function resolveImageManifest(name: string, o: RegistryClientOptions & { platform?: { os: string; architecture: string; variant?: string } } = {}): Promise<PulledManifest> {
   const ref = parseReference(name);
   const client = new RegistryClient(ref.registry, o);
-  const plat = o.platform ?? defaultPlatform();
+  const plat: { os: string; architecture: string; variant?: string } = o.platform ?? defaultPlatform();
   let m = await client.getManifest(ref.repository, ref.digest ?? ref.tag!);
   let j = JSON.parse(m.bytes.toString()) as { mediaType?: string; manifests?: Desc[]; config?: Desc; layers?: Desc[] };
   if (j.manifests) {
