@@ -314,6 +314,21 @@ describeWith(['engine'], 'docker worker', () => {
     }
   }, 60_000);
 
+  it('merge layers later inputs onto the first; diff is upper minus lower', async () => {
+    const scratch = { id: 'scratch', sys: { kind: 'scratch' } };
+    const a = await run({ kind: 'file', base: -1, actions: [{ action: 'mkfile', path: '/a', mode: 0o644, data: Buffer.from('A').toString('base64') }] }, [scratch]);
+    const b = await run({ kind: 'file', base: -1, actions: [{ action: 'mkfile', path: '/b', mode: 0o644, data: Buffer.from('B').toString('base64') }] }, [scratch]);
+    const merged = await run({ kind: 'merge', inputs: [0, 1] }, [a, b]);
+    const mf = await filesOf(merged);
+    expect(mf.get('a')?.data).toBe('A');
+    expect(mf.get('b')?.data).toBe('B');
+    const withFile = await run(sh('echo d > /d'), [busybox]);
+    const diff = await run({ kind: 'diff', lower: 0, upper: 1 }, [busybox, withFile]);
+    const df = await filesOf(diff);
+    expect(df.get('d')?.data).toBe('d\n');
+    expect(df.has('bin/busybox') || df.has('./bin/busybox')).toBe(false);
+  }, 60_000);
+
   it('resolveImageConfig returns the config with history', async () => {
     const c = await worker.resolveImageConfig(BUSYBOX);
     expect(c.imageId).toBe(busybox.id);
