@@ -1,3 +1,4 @@
 import { createRoot } from 'react-dom/client';
+import { App } from './App.js';
 
-createRoot(document.getElementById('root')!).render(<h1>Kiln</h1>);
+createRoot(document.getElementById('root')!).render(<App />);

@@ -1,0 +1,343 @@
+// The editor shell: toolbar, palette, canvas, inspector, bottom panel (logs / Dockerfile source).
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ReactFlow, ReactFlowProvider, MiniMap, Controls, Background, useReactFlow, type Connection, type NodeChange, type EdgeChange, type Edge } from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import './styles.css';
+import type { InfoResponse } from '../../engine/control/api.js';
+import { validateGraphDocument } from '../../engine/frontend/graph/validate.js';
+import { graphToDockerfile } from '../../engine/frontend/graph/dockerfile.js';
+import { getApi } from './api/index.js';
+import { useEditor, issuesByNode, downstreamOf } from './store.js';
+import { KilnNode, type KilnFlowNode } from './KilnNode.js';
+import { Inspector } from './Inspector.js';
+import { PALETTE } from './titles.js';
+import { runGraph, cancelRun, outputFor } from './run.js';
+import { EXAMPLE } from './example.js';
+
+const nodeTypes = { kiln: KilnNode };
+
+function Palette() {
+  const [q, setQ] = useState('');
+  const addNode = useEditor((s) => s.addNode);
+  const items = PALETTE.filter((p) => (p.label + p.kind).toLowerCase().includes(q.toLowerCase()));
+  return (
+    <aside className="palette">
+      <input placeholder="Search nodes…" value={q} onChange={(e) => setQ(e.target.value)} aria-label="Search nodes" />
+      {items.map((p) => (
+        <div
+          key={p.kind}
+          className={`pitem pk-${p.kind}`}
+          draggable
+          data-kind={p.kind}
+          onDragStart={(e) => e.dataTransfer.setData('application/kiln-node', p.kind)}
+          onDoubleClick={() => addNode(p.kind, p.params, { x: 120 + Math.random() * 200, y: 80 + Math.random() * 200 })}
+          title="Drag onto the canvas, or double-click to add"
+        >
+          {p.label}
+        </div>
+      ))}
+    </aside>
+  );
+}
+
+function Canvas() {
+  const doc = useEditor((s) => s.doc);
+  const selected = useEditor((s) => s.selected);
+  const running = useEditor((s) => s.running);
+  const status = useEditor((s) => s.status);
+  const changed = useEditor((s) => s.changed);
+  const { screenToFlowPosition, fitView } = useReactFlow();
+  const issues = useMemo(() => issuesByNode(doc), [doc]);
+  const affected = useMemo(() => downstreamOf(doc, changed), [doc, changed]);
+  const nodes: KilnFlowNode[] = useMemo(
+    () => doc.nodes.map((n) => ({ id: n.id, type: 'kiln', position: n.position, selected: selected.includes(n.id), data: { node: n, issues: (issues[n.id] ?? []).map((i) => i.message), affected: affected.has(n.id) } })),
+    [doc.nodes, selected, issues, affected],
+  );
+  const edges: Edge[] = useMemo(
+    () => doc.edges.map((e) => ({ id: e.id, source: e.source, sourceHandle: e.sourcePort, target: e.target, targetHandle: e.targetPort, animated: running && status[e.target]?.state === 'running', className: e.sourcePort === 'config' ? 'edge-config' : 'edge-fs' })),
+    [doc.edges, running, status],
+  );
+  const onNodesChange = useCallback((changes: NodeChange<KilnFlowNode>[]) => {
+    const st = useEditor.getState();
+    let sel: string[] | undefined;
+    for (const c of changes) {
+      if (c.type === 'position' && c.position && !c.dragging) st.moveNode(c.id, c.position);
+      else if (c.type === 'position' && c.position) useEditor.setState({ doc: { ...useEditor.getState().doc, nodes: useEditor.getState().doc.nodes.map((n) => (n.id === c.id ? { ...n, position: c.position! } : n)) } });
+      else if (c.type === 'select') {
+        sel ??= [...st.selected];
+        sel = c.selected ? [...new Set([...sel, c.id])] : sel.filter((x) => x !== c.id);
+      }
+    }
+    if (sel) st.select(sel);
+  }, []);
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    for (const c of changes) if (c.type === 'remove') useEditor.getState().removeEdge(c.id);
+  }, []);
+  const onConnect = useCallback((c: Connection) => {
+    useEditor.getState().connect({ source: c.source, sourcePort: c.sourceHandle ?? 'out', target: c.target, targetPort: c.targetHandle ?? 'in' });
+  }, []);
+  useEffect(() => {
+    const t = setTimeout(() => fitView({ padding: 0.2 }), 50);
+    return () => clearTimeout(t);
+  }, [doc.name, doc.groups.length, fitView]);
+  useEffect(() => {
+    const onFit = () => fitView({ padding: 0.2 });
+    window.addEventListener('kiln:fit', onFit);
+    return () => window.removeEventListener('kiln:fit', onFit);
+  }, [fitView]);
+  return (
+    <div
+      className="canvas"
+      onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; }}
+      onDrop={(e) => {
+        e.preventDefault();
+        const kind = e.dataTransfer.getData('application/kiln-node');
+        const item = PALETTE.find((p) => p.kind === kind);
+        if (item) useEditor.getState().addNode(item.kind, item.params, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+      }}
+    >
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onPaneClick={() => useEditor.getState().select([])}
+        deleteKeyCode={null}
+        minZoom={0.05}
+        onlyRenderVisibleElements
+        fitView
+      >
+        <MiniMap pannable zoomable />
+        <Controls />
+        <Background />
+      </ReactFlow>
+      {doc.nodes.length === 0 && <EmptyState />}
+    </div>
+  );
+}
+
+function EmptyState() {
+  return (
+    <div className="empty">
+      <h2>An empty build</h2>
+      <button onClick={() => openFile('dockerfile')}>Open Dockerfile…</button>
+      <button onClick={() => useEditor.getState().loadDocument(validateGraphDocument(structuredClone(EXAMPLE)), 'example.kiln.json')}>Start from an example</button>
+      <p className="muted">or drag nodes from the palette on the left.</p>
+    </div>
+  );
+}
+
+function BottomPanel() {
+  const [tab, setTab] = useState<'logs' | 'source'>('logs');
+  const dockerfile = useEditor((s) => s.dockerfile);
+  const sel = useEditor((s) => (s.selected.length === 1 ? s.doc.nodes.find((n) => n.id === s.selected[0]) : undefined));
+  const logs = useEditor((s) => (sel ? s.logs[sel.id] : undefined));
+  const st = useEditor((s) => (sel ? s.status[sel.id] : undefined));
+  const nodes = useEditor((s) => s.doc.nodes);
+  const hl = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (dockerfile) setTab('source');
+  }, [dockerfile]);
+  useEffect(() => {
+    hl.current?.querySelector('.hl')?.scrollIntoView({ block: 'nearest' });
+  }, [sel?.id, tab]);
+  const lines = dockerfile?.text.split('\n') ?? [];
+  return (
+    <section className="bottom">
+      <div className="tabs">
+        <button className={tab === 'logs' ? 'on' : ''} onClick={() => setTab('logs')}>Logs</button>
+        <button className={tab === 'source' ? 'on' : ''} onClick={() => setTab('source')} disabled={!dockerfile}>Dockerfile</button>
+      </div>
+      {tab === 'logs' ? (
+        <pre className="logs mono" data-testid="logs">{sel ? [...(logs ?? []), ...(st?.error ? [`ERROR: ${st.error}`] : [])].join('\n') || 'no output' : 'Select a node to follow its logs.'}</pre>
+      ) : (
+        <div className="source mono" ref={hl}>
+          {lines.map((l, i) => {
+            const ln = i + 1;
+            const on = sel?.location && ln >= sel.location.startLine && ln <= sel.location.endLine;
+            return (
+              <div key={i} className={`srcline ${on ? 'hl' : ''}`} data-line={ln} onClick={() => {
+                const n = nodes.find((x) => x.location && ln >= x.location.startLine && ln <= x.location.endLine);
+                if (n) useEditor.getState().select([n.id]);
+              }}>
+                <span className="ln">{ln}</span>{l || ' '}
+              </div>
+            );
+          })}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function openFile(kind: 'dockerfile' | 'graph') {
+  const input = document.createElement('input');
+  input.type = 'file';
+  input.accept = kind === 'graph' ? '.json,.kiln.json' : '';
+  input.onchange = async () => {
+    const f = input.files?.[0];
+    if (!f) return;
+    const text = await f.text();
+    try {
+      if (kind === 'graph' || f.name.endsWith('.json')) useEditor.getState().loadDocument(validateGraphDocument(JSON.parse(text)), f.name);
+      else useEditor.getState().openDockerfile(text, f.name);
+    } catch (e) {
+      useEditor.getState().setNotice((e as Error).message);
+    }
+  };
+  input.click();
+}
+
+function save() {
+  const { doc, fileName } = useEditor.getState();
+  const blob = new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = fileName?.endsWith('.kiln.json') ? fileName : 'build.kiln.json';
+  a.click();
+  useEditor.getState().markSaved(a.download);
+}
+
+function saveDockerfile() {
+  const { dockerfile, unsupported } = graphToDockerfile(useEditor.getState().doc);
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([dockerfile], { type: 'text/plain' }));
+  a.download = 'Dockerfile';
+  a.click();
+  if (unsupported.length) useEditor.getState().setNotice(`No Dockerfile form: ${unsupported.map((u) => `${u.nodeId} (${u.reason})`).join('; ')}`);
+}
+
+function ExportDialog({ nodeId, onClose }: { nodeId: string; onClose: () => void }) {
+  const [kind, setKind] = useState<'export-oci' | 'export-docker-tar' | 'export-rootfs' | 'export-docker' | 'export-registry'>('export-oci');
+  const [dest, setDest] = useState('/tmp/kiln-export.tar');
+  const [name, setName] = useState('127.0.0.1:5000/kiln/export:latest');
+  const [user, setUser] = useState('');
+  const [pass, setPass] = useState('');
+  const needsDest = kind === 'export-oci' || kind === 'export-docker-tar' || kind === 'export-rootfs';
+  return (
+    <div className="modal" role="dialog" aria-label="Export">
+      <h3>Export {nodeId}</h3>
+      <select value={kind} onChange={(e) => setKind(e.target.value as typeof kind)} aria-label="Export type">
+        <option value="export-oci">OCI tar</option>
+        <option value="export-docker-tar">Docker tar</option>
+        <option value="export-rootfs">Rootfs tar</option>
+        <option value="export-docker">Docker Engine image</option>
+        <option value="export-registry">Registry push</option>
+      </select>
+      {needsDest ? <label className="field"><span>path on the server</span><input name="dest" value={dest} onChange={(e) => setDest(e.target.value)} /></label> : <label className="field"><span>image name</span><input name="imagename" value={name} onChange={(e) => setName(e.target.value)} /></label>}
+      {kind === 'export-registry' && <><label className="field"><span>username</span><input value={user} onChange={(e) => setUser(e.target.value)} /></label><label className="field"><span>password</span><input type="password" value={pass} onChange={(e) => setPass(e.target.value)} /></label></>}
+      <div className="row">
+        <button onClick={() => {
+          const spec = outputFor({ id: 'x', kind, params: needsDest ? { dest } : { name, username: user || undefined, password: pass || undefined }, position: { x: 0, y: 0 } })!;
+          onClose();
+          void runGraph({ target: nodeId, outputs: [spec] });
+        }}>Export</button>
+        <button onClick={onClose}>Cancel</button>
+      </div>
+    </div>
+  );
+}
+
+const SHORTCUTS: [string, string][] = [
+  ['Ctrl/Cmd+Z', 'undo'], ['Shift+Ctrl/Cmd+Z', 'redo'], ['Ctrl/Cmd+C / V', 'copy / paste'], ['Delete', 'delete selection'], ['Ctrl/Cmd+S', 'save'], ['Ctrl/Cmd+O', 'open'],
+  ['Ctrl/Cmd+Enter', 'run (up to the selected node)'], ['Esc', 'cancel the build / close'], ['L', 'auto-layout'], ['F', 'zoom to fit'], ['?', 'this sheet'],
+];
+
+function runSelected() {
+  const sel = useEditor.getState().selected;
+  void runGraph(sel.length === 1 ? { target: sel[0] } : {});
+}
+
+export function App() {
+  const theme = useEditor((s) => s.theme);
+  const dirty = useEditor((s) => s.dirty);
+  const fileName = useEditor((s) => s.fileName ?? s.dockerfile?.filename);
+  const running = useEditor((s) => s.running);
+  const notice = useEditor((s) => s.notice);
+  const [info, setInfo] = useState<InfoResponse | { error: string } | undefined>();
+  const [help, setHelp] = useState(false);
+  const [exporting, setExporting] = useState<string | undefined>();
+  const [history, setHistory] = useState<{ id: string; name?: string }[] | undefined>();
+  const doc = useEditor((s) => s.doc);
+  const issues = useMemo(() => issuesByNode(doc), [doc]);
+
+  useEffect(() => {
+    getApi().info().then(setInfo, (e: Error) => setInfo({ error: e.message }));
+  }, []);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      if (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT') return;
+      const mod = e.ctrlKey || e.metaKey;
+      const st = useEditor.getState();
+      const k = e.key.toLowerCase();
+      if (mod && k === 'z') (e.shiftKey ? useEditor.temporal.getState().redo() : useEditor.temporal.getState().undo()), e.preventDefault();
+      else if (mod && k === 'y') useEditor.temporal.getState().redo(), e.preventDefault();
+      else if (mod && k === 'c') st.copy();
+      else if (mod && k === 'v') st.paste();
+      else if (mod && k === 's') save(), e.preventDefault();
+      else if (mod && k === 'o') openFile('dockerfile'), e.preventDefault();
+      else if (mod && e.key === 'Enter') runSelected(), e.preventDefault();
+      else if (e.key === 'Delete' || e.key === 'Backspace') st.deleteSelected();
+      else if (e.key === 'Escape') (setHelp(false), setExporting(undefined), void cancelRun());
+      else if (!mod && k === 'l') st.autoLayout();
+      else if (!mod && k === 'f') window.dispatchEvent(new Event('kiln:fit'));
+      else if (e.key === '?') setHelp((h) => !h);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const engineDown = info && ('error' in info || !info.engine.ok);
+  return (
+    <div className="app">
+      <header className="toolbar">
+        <strong>Kiln</strong>
+        <span className="file" data-testid="filename">{fileName ?? 'untitled'}{dirty ? ' •' : ''}</span>
+        <button onClick={() => openFile('dockerfile')}>Open Dockerfile…</button>
+        <button onClick={() => openFile('graph')}>Open…</button>
+        <button onClick={save}>Save</button>
+        <button onClick={saveDockerfile}>Save as Dockerfile</button>
+        <button onClick={() => useEditor.temporal.getState().undo()} title="Ctrl+Z">Undo</button>
+        <button onClick={() => useEditor.temporal.getState().redo()} title="Shift+Ctrl+Z">Redo</button>
+        <button onClick={() => useEditor.getState().autoLayout()} title="L">Layout</button>
+        <button className="primary" onClick={runSelected} disabled={running} title="Ctrl+Enter">Run</button>
+        <button onClick={() => void cancelRun()} disabled={!running} title="Esc">Cancel</button>
+        <button onClick={() => getApi().historyList().then((h) => setHistory(h.map((x) => ({ id: x.id, name: (x as { name?: string }).name }))), (e: Error) => useEditor.getState().setNotice(e.message))}>History</button>
+        <button onClick={() => useEditor.getState().toggleTheme()}>{theme === 'dark' ? 'Light' : 'Dark'}</button>
+        <button onClick={() => setHelp(true)}>?</button>
+      </header>
+      {engineDown && (
+        <div className="banner" role="alert" data-testid="engine-banner">
+          {'error' in info ? `Cannot reach the Kiln service: ${info.error}` : `Docker Engine unavailable at ${info.engine.endpoint}: ${info.engine.error ?? 'not reachable'}${info.engine.hint ? ` — ${info.engine.hint}` : ''}`}
+        </div>
+      )}
+      {notice && <div className="notice" data-testid="notice" onClick={() => useEditor.getState().setNotice(undefined)}>{notice}</div>}
+      <main className="body">
+        <Palette />
+        <ReactFlowProvider>
+          <Canvas />
+        </ReactFlowProvider>
+        <Inspector issues={issues} onExport={setExporting} />
+      </main>
+      <BottomPanel />
+      {exporting && <ExportDialog nodeId={exporting} onClose={() => setExporting(undefined)} />}
+      {history && (
+        <div className="modal" role="dialog"><h3>History</h3>
+          <ul>{history.map((h) => <li key={h.id} className="mono">{h.id} {h.name ?? ''}</li>)}</ul>
+          <button onClick={() => setHistory(undefined)}>Close</button></div>
+      )}
+      {help && (
+        <div className="modal" role="dialog" aria-label="Keyboard shortcuts" onClick={() => setHelp(false)}>
+          <h3>Keyboard shortcuts</h3>
+          <table><tbody>{SHORTCUTS.map(([k, v]) => <tr key={k}><td className="mono">{k}</td><td>{v}</td></tr>)}</tbody></table>
+        </div>
+      )}
+    </div>
+  );
+}

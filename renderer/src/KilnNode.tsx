@@ -1,0 +1,61 @@
+// One custom node: coloured by kind family, titled verb+object, with a status badge.
+import { memo, useEffect, useState } from 'react';
+import { Handle, Position, type NodeProps, type Node } from '@xyflow/react';
+import type { GraphNode } from '../../engine/frontend/graph/document.js';
+import { inputPorts, outputPorts } from '../../engine/frontend/graph/ports.js';
+import { useEditor } from './store.js';
+import { nodeTitle, kindFamily } from './titles.js';
+
+export type KilnNodeData = { node: GraphNode; issues: string[]; affected: boolean };
+export type KilnFlowNode = Node<KilnNodeData, 'kiln'>;
+
+function elapsed(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+function Badge({ id }: { id: string }) {
+  const st = useEditor((s) => s.status[id]);
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (st?.state !== 'running') return;
+    const t = setInterval(() => tick((x) => x + 1), 500);
+    return () => clearInterval(t);
+  }, [st?.state]);
+  if (!st) return null;
+  const text =
+    st.state === 'running' ? `running ${st.started ? elapsed(Date.now() - st.started) : ''}${st.total ? ` ${Math.round(((st.current ?? 0) / st.total) * 100)}%` : ''}`
+    : st.state === 'done' ? `done ${st.started && st.completed ? elapsed(st.completed - st.started) : ''}`
+    : st.state === 'cached' ? '✓ cached'
+    : st.state === 'failed' ? `failed${st.exitCode !== undefined ? ` (exit ${st.exitCode})` : ''}`
+    : 'queued';
+  return <span className={`badge badge-${st.state}`} data-testid="status">{text}</span>;
+}
+
+export const KilnNode = memo(function KilnNode({ data, selected }: NodeProps<KilnFlowNode>) {
+  const { node, issues, affected } = data;
+  const state = useEditor((s) => s.status[node.id]?.state);
+  const error = useEditor((s) => s.status[node.id]?.error);
+  const ins = inputPorts(node);
+  const outs = outputPorts(node);
+  const family = kindFamily(node.kind);
+  return (
+    <div
+      className={`knode fam-${family} ${selected ? 'sel' : ''} ${state ? `st-${state}` : ''} ${issues.length ? 'invalid' : ''} ${affected ? 'affected' : ''}`}
+      data-kind={node.kind}
+      data-nodeid={node.id}
+      title={issues.join('\n') || error || ''}
+    >
+      {ins.map((p, i) => (
+        <Handle key={p.name} id={p.name} type="target" position={Position.Left} className={`port port-${p.type}`} style={{ top: `${((i + 1) / (ins.length + 1)) * 100}%` }} title={`${p.name} (${p.type})`} />
+      ))}
+      <div className="kkind">{node.kind}</div>
+      <div className="ktitle mono">{nodeTitle(node)}</div>
+      <Badge id={node.id} />
+      {issues.length > 0 && <div className="kissue">⚠ {issues[0]}</div>}
+      {state === 'failed' && error && <div className="kissue kerror">{error.split('\n')[0]}</div>}
+      {outs.map((p, i) => (
+        <Handle key={p.name} id={p.name} type="source" position={Position.Right} className={`port port-${p.type}`} style={{ top: `${((i + 1) / (outs.length + 1)) * 100}%` }} title={`${p.name} (${p.type})`} />
+      ))}
+    </div>
+  );
+});

@@ -1,0 +1,48 @@
+// Running the graph through the control API: subscribe to status first (the build id is ours), then
+// solve. Outputs come from exporter nodes reachable in the run.
+import type { OutputSpec } from '../../engine/control/api.js';
+import type { GraphDocument, GraphNode } from '../../engine/frontend/graph/document.js';
+import { isExporter } from '../../engine/frontend/graph/ports.js';
+import { getApi } from './api/index.js';
+import { useEditor } from './store.js';
+
+export function outputFor(n: GraphNode): OutputSpec | undefined {
+  const p = n.params as Record<string, any>;
+  switch (n.kind) {
+    case 'export-docker': return { type: 'docker', attrs: { name: p.name } };
+    case 'export-registry': return { type: 'image', attrs: { name: p.name, push: 'true', ...(p.username ? { 'registry.username': p.username, 'registry.password': p.password ?? '' } : {}) } };
+    case 'export-oci': return { type: 'oci', attrs: { dest: p.dest } };
+    case 'export-docker-tar': return { type: 'docker', attrs: { dest: p.dest, ...(p.name ? { name: p.name } : {}) } };
+    case 'export-rootfs': return { type: 'tar', attrs: { dest: p.dest } };
+    case 'export-local': return { type: 'local', attrs: { dest: p.dest } };
+    default: return undefined;
+  }
+}
+
+export async function runGraph(opts: { target?: string; outputs?: OutputSpec[] } = {}): Promise<void> {
+  const s = useEditor.getState();
+  if (s.running) return;
+  const doc: GraphDocument = s.doc;
+  const exporters = doc.nodes.filter((n) => isExporter(n.kind));
+  const target = opts.target ?? (exporters.length === 1 ? exporters[0]!.id : undefined);
+  const targetNode = target ? doc.nodes.find((n) => n.id === target) : undefined;
+  const outputs = opts.outputs ?? (targetNode && isExporter(targetNode.kind) ? [outputFor(targetNode)!] : []);
+  const id = `kiln-ui-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const api = getApi();
+  s.startRun(id);
+  const off = api.status(id, (e) => useEditor.getState().applyEvent(e));
+  try {
+    const res = await api.solve({ id, input: { kind: 'graph', document: doc, ...(target ? { target } : {}) }, options: { outputs, name: doc.name ?? 'graph' } });
+    useEditor.getState().endRun(res.ok ? undefined : { message: res.error?.message ?? 'build failed', exitCode: res.error?.exitCode, nodeId: res.error?.location?.nodeId });
+    if (res.ok && outputs.length) useEditor.getState().setNotice(`exported: ${outputs.map((o) => o.attrs.dest ?? o.attrs.name ?? o.type).join(', ')}`);
+  } catch (err) {
+    useEditor.getState().endRun({ message: (err as Error).message });
+  } finally {
+    setTimeout(off, 1000);
+  }
+}
+
+export async function cancelRun(): Promise<void> {
+  const id = useEditor.getState().buildId;
+  if (id && useEditor.getState().running) await getApi().cancel(id);
+}

@@ -1,0 +1,209 @@
+// The editor's one store. The document (nodes, edges, groups) is under zundo's temporal history so
+// undo/redo covers every edit; selection, run status and logs are not history.
+import { create } from 'zustand';
+import { temporal } from 'zundo';
+import { emptyDocument, type GraphDocument, type GraphEdge, type GraphNode } from '../../engine/frontend/graph/document.js';
+import { checkGraph, connectionProblem, type GraphIssue } from '../../engine/frontend/graph/validate.js';
+import { dockerfileToGraph } from '../../engine/frontend/graph/dockerfile.js';
+import type { ProgressEvent } from '../../engine/solver/types.js';
+import { layoutNodes } from './layout.js';
+
+export type RunState = 'queued' | 'running' | 'cached' | 'done' | 'failed';
+export interface NodeStatus {
+  state: RunState;
+  started?: number;
+  completed?: number;
+  error?: string;
+  exitCode?: number;
+  current?: number;
+  total?: number;
+}
+
+export interface EditorState {
+  doc: GraphDocument;
+  selected: string[];
+  dirty: boolean;
+  fileName?: string;
+  dockerfile?: { text: string; filename: string };
+  status: Record<string, NodeStatus>;
+  logs: Record<string, string[]>;
+  buildId?: string;
+  running: boolean;
+  notice?: string;
+  theme: 'dark' | 'light';
+  clipboard: GraphNode[];
+  /** params changed since the last run: their downstream nodes will rebuild */
+  changed: string[];
+
+  newDocument(): void;
+  loadDocument(doc: GraphDocument, fileName?: string): void;
+  openDockerfile(text: string, filename?: string): void;
+  addNode(kind: GraphNode['kind'], params: Record<string, unknown>, position?: { x: number; y: number }): string;
+  updateParams(id: string, params: Record<string, unknown>): void;
+  moveNode(id: string, position: { x: number; y: number }): void;
+  connect(e: Omit<GraphEdge, 'id'>): string | undefined;
+  removeEdge(id: string): void;
+  deleteSelected(): void;
+  select(ids: string[]): void;
+  copy(): void;
+  paste(): void;
+  autoLayout(): void;
+  markSaved(fileName?: string): void;
+  setNotice(msg?: string): void;
+  toggleTheme(): void;
+  startRun(buildId: string): void;
+  applyEvent(e: ProgressEvent): void;
+  endRun(error?: { message: string; exitCode?: number; nodeId?: string }): void;
+}
+
+let seq = 0;
+const newId = (doc: GraphDocument, prefix: string) => {
+  let id: string;
+  do id = `${prefix}${++seq}`;
+  while (doc.nodes.some((n) => n.id === id));
+  return id;
+};
+
+/** vertex names carry their node id as "[id] …" (graphToLLB's description) */
+export function nodeIdOfVertexName(name: string): string | undefined {
+  return /^\[([^\]\s]+)\]/.exec(name)?.[1];
+}
+
+export function downstreamOf(doc: GraphDocument, ids: string[]): Set<string> {
+  const out = new Set<string>(ids);
+  const queue = [...ids];
+  while (queue.length) {
+    const id = queue.shift()!;
+    for (const e of doc.edges) if (e.source === id && !out.has(e.target)) out.add(e.target), queue.push(e.target);
+  }
+  return out;
+}
+
+export const useEditor = create<EditorState>()(
+  temporal(
+    (set, get) => ({
+      doc: emptyDocument(),
+      selected: [],
+      dirty: false,
+      status: {},
+      logs: {},
+      running: false,
+      theme: 'dark',
+      clipboard: [],
+      changed: [],
+
+      newDocument: () => set({ doc: emptyDocument(), selected: [], dirty: false, fileName: undefined, dockerfile: undefined, status: {}, logs: {}, changed: [] }),
+      loadDocument: (doc, fileName) => {
+        const needsLayout = doc.nodes.length > 0 && doc.nodes.every((n) => n.position.x === 0 && n.position.y === 0);
+        set({ doc: needsLayout ? { ...doc, nodes: layoutNodes(doc.nodes, doc.edges) } : doc, fileName, dirty: false, selected: [], status: {}, logs: {}, dockerfile: undefined, changed: [] });
+      },
+      openDockerfile: (text, filename = 'Dockerfile') => {
+        const doc = dockerfileToGraph(text, filename);
+        set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges) }, dockerfile: { text, filename }, fileName: undefined, dirty: false, selected: [], status: {}, logs: {}, changed: [] });
+      },
+      addNode: (kind, params, position = { x: 80, y: 80 }) => {
+        const doc = get().doc;
+        const id = newId(doc, kind.replace(/^export-/, 'x-'));
+        set({ doc: { ...doc, nodes: [...doc.nodes, { id, kind, params: structuredClone(params), position }] }, dirty: true, selected: [id] });
+        return id;
+      },
+      updateParams: (id, params) => {
+        const doc = get().doc;
+        set({ doc: { ...doc, nodes: doc.nodes.map((n) => (n.id === id ? { ...n, params } : n)) }, dirty: true, changed: [...new Set([...get().changed, id])] });
+      },
+      moveNode: (id, position) => {
+        const doc = get().doc;
+        set({ doc: { ...doc, nodes: doc.nodes.map((n) => (n.id === id ? { ...n, position } : n)) }, dirty: true });
+      },
+      connect: (e) => {
+        const doc = get().doc;
+        const problem = connectionProblem(doc, e);
+        if (problem) {
+          set({ notice: problem });
+          return problem;
+        }
+        // an input that takes one edge is replaced, as when re-plugging a cable
+        const multiple = doc.nodes.find((n) => n.id === e.target)?.kind === 'merge';
+        const edges = doc.edges.filter((x) => multiple || !(x.target === e.target && x.targetPort === e.targetPort));
+        set({ doc: { ...doc, edges: [...edges, { ...e, id: `e-${e.source}-${e.sourcePort}-${e.target}-${e.targetPort}` }] }, dirty: true });
+        return undefined;
+      },
+      removeEdge: (id) => {
+        const doc = get().doc;
+        set({ doc: { ...doc, edges: doc.edges.filter((e) => e.id !== id) }, dirty: true });
+      },
+      deleteSelected: () => {
+        const { doc, selected } = get();
+        if (!selected.length) return;
+        const gone = new Set(selected);
+        set({
+          doc: { ...doc, nodes: doc.nodes.filter((n) => !gone.has(n.id)), edges: doc.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target) && !gone.has(e.id)), groups: doc.groups.map((g) => ({ ...g, nodes: g.nodes.filter((x) => !gone.has(x)) })) },
+          selected: [],
+          dirty: true,
+        });
+      },
+      select: (ids) => set({ selected: ids }),
+      copy: () => {
+        const { doc, selected } = get();
+        set({ clipboard: doc.nodes.filter((n) => selected.includes(n.id)).map((n) => structuredClone(n)) });
+      },
+      paste: () => {
+        const { doc, clipboard } = get();
+        if (!clipboard.length) return;
+        const map = new Map<string, string>();
+        const nodes = clipboard.map((n) => {
+          const id = newId({ ...doc, nodes: [...doc.nodes] }, n.kind.replace(/^export-/, 'x-'));
+          map.set(n.id, id);
+          return { ...structuredClone(n), id, position: { x: n.position.x + 40, y: n.position.y + 40 }, location: undefined };
+        });
+        // edges among the copied nodes come along
+        const edges = doc.edges.filter((e) => map.has(e.source) && map.has(e.target)).map((e) => ({ ...e, id: `${e.id}-copy${seq}`, source: map.get(e.source)!, target: map.get(e.target)! }));
+        set({ doc: { ...doc, nodes: [...doc.nodes, ...nodes], edges: [...doc.edges, ...edges] }, selected: nodes.map((n) => n.id), dirty: true });
+      },
+      autoLayout: () => {
+        const doc = get().doc;
+        set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges) }, dirty: true });
+      },
+      markSaved: (fileName) => set({ dirty: false, ...(fileName ? { fileName } : {}) }),
+      setNotice: (notice) => set({ notice }),
+      toggleTheme: () => set({ theme: get().theme === 'dark' ? 'light' : 'dark' }),
+      startRun: (buildId) => set({ buildId, running: true, status: Object.fromEntries(get().doc.nodes.map((n) => [n.id, { state: 'queued' as RunState }])), logs: {}, notice: undefined }),
+      applyEvent: (e) => {
+        const { status, logs } = get();
+        if (e.type === 'vertex') {
+          const id = nodeIdOfVertexName(e.name);
+          if (!id) return;
+          const state: RunState = e.error ? 'failed' : e.cached ? 'cached' : e.completed ? 'done' : e.started ? 'running' : 'queued';
+          const exit = e.error ? /exit code:? (\d+)/i.exec(e.error)?.[1] : undefined;
+          set({ status: { ...status, [id]: { ...status[id], state, started: e.started, completed: e.completed, error: e.error, ...(exit ? { exitCode: Number(exit) } : {}) } } });
+          vertexNode.set(e.digest, id);
+        } else if (e.type === 'log') {
+          const id = vertexNode.get(e.vertex);
+          if (!id) return;
+          const lines = (logs[id] ?? []).concat(e.data.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1));
+          set({ logs: { ...logs, [id]: lines.slice(-2000) } });
+        } else if (e.type === 'status') {
+          const id = vertexNode.get(e.vertex);
+          if (id) set({ status: { ...status, [id]: { ...(status[id] ?? { state: 'running' }), current: e.current, total: e.total } } });
+        }
+      },
+      endRun: (error) => {
+        const status = { ...get().status };
+        // nodes that never started did not run: drop their queued mark
+        for (const [k, v] of Object.entries(status)) if (v.state === 'queued') delete status[k];
+        if (error?.nodeId) status[error.nodeId] = { ...status[error.nodeId], state: 'failed', error: error.message, exitCode: error.exitCode };
+        set({ running: false, status, changed: error ? get().changed : [], notice: error ? error.message : undefined });
+      },
+    }),
+    { partialize: (s) => ({ doc: s.doc }), limit: 200 },
+  ),
+);
+
+const vertexNode = new Map<string, string>();
+
+/** Live validation: issues per node id. */
+export function issuesByNode(doc: GraphDocument): Record<string, GraphIssue[]> {
+  const out: Record<string, GraphIssue[]> = {};
+  for (const i of checkGraph(doc)) if (i.nodeId) (out[i.nodeId] ??= []).push(i);
+  return out;
+}
