@@ -155,12 +155,13 @@ export class State {
   /** the Definition of everything this State depends on; its output is this State */
   marshal(opts: { metadata?: Record<string, VertexMetadata> } = {}): Definition {
     const vertices: DefinitionVertex[] = [];
-    const seen = new Set<Node>();
+    // by digest, not by node: image('x') built twice is one vertex
+    const seen = new Set<string>();
     const visit = (n: Node): void => {
-      if (seen.has(n)) return;
-      seen.add(n);
-      for (const i of n.inputs) visit(i.node);
       const digest = nodeDigest(n);
+      if (seen.has(digest)) return;
+      seen.add(digest);
+      for (const i of n.inputs) visit(i.node);
       const meta = { ...n.metadata, ...opts.metadata?.[digest] };
       vertices.push({ digest, op: n.op, inputs: n.inputs.map(inputRef), metadata: Object.keys(meta).length ? meta : undefined });
     };
