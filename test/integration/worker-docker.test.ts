@@ -322,6 +322,17 @@ describeWith(['engine'], 'docker worker', () => {
     const mf = await filesOf(merged);
     expect(mf.get('a')?.data).toBe('A');
     expect(mf.get('b')?.data).toBe('B');
+    // deletions in a later input propagate
+    const c1 = await run({ kind: 'file', base: -1, actions: [{ action: 'mkfile', path: '/a', mode: 0o644, data: '' }] }, [scratch]);
+    const c2 = await run({ kind: 'file', base: 0, actions: [{ action: 'rm', path: '/a' }] }, [c1]);
+    const merged2 = await run({ kind: 'merge', inputs: [0, 1, 2] }, [a, b, c2]);
+    const m2 = await worker.context.images.createIdle(merged2.id);
+    try {
+      await expect(m2.getArchive({ path: '/a' })).rejects.toThrow();
+      await expect(m2.getArchive({ path: '/b' })).resolves.toBeTruthy();
+    } finally {
+      await worker.context.images.removeContainer(m2);
+    }
     const withFile = await run(sh('echo d > /d'), [busybox]);
     const diff = await run({ kind: 'diff', lower: 0, upper: 1 }, [busybox, withFile]);
     const df = await filesOf(diff);
