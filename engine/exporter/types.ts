@@ -13,6 +13,12 @@ export interface ExportRequest {
   signal?: AbortSignal;
   /** byte progress per blob (push, tarball writing) */
   onProgress?: (e: { id: string; current: number; total?: number; message?: string }) => void;
+  /** where `dest=-` writes (the CLI's stdout) */
+  stdout?: import('node:stream').Writable;
+  /** the engine connection for type=docker loads; default: the worker's, else DOCKER_HOST */
+  docker?: import('dockerode');
+  /** directory caching compressed layer blobs, e.g. <root>/blobs */
+  blobCacheDir?: string;
 }
 
 export interface ExportResponse {

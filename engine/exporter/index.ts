@@ -1,0 +1,142 @@
+// Exporter entry point: `--output` spec → the right exporter. Every exporter takes any
+// vertex's result (not only the final one) through the worker's layers().
+import { createWriteStream } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type Dockerode from 'dockerode';
+import type { ExportRequest, ExportResponse } from './types.js';
+import type { Compression } from './compress.js';
+import { assembleImage, type AssembledImage } from './image.js';
+import { writeDockerArchive, writeOciArchive } from './archive.js';
+import { writeRootfsTar } from './rootfs.js';
+import { writeLocal, writeZip } from './local.js';
+import { pushImage } from '../registry/push.js';
+import type { OutputSpec } from './spec.js';
+
+export { parseOutputSpec, type OutputSpec } from './spec.js';
+export { assembleImage } from './image.js';
+
+function bool(v: string | undefined, dflt: boolean): boolean {
+  if (v === undefined || v === '') return v === '' ? true : dflt;
+  if (/^(1|true|yes)$/i.test(v)) return true;
+  if (/^(0|false|no)$/i.test(v)) return false;
+  throw new Error(`expected true or false, got ${JSON.stringify(v)}`);
+}
+
+function epochOf(attrs: Record<string, string>): number | undefined {
+  const s = attrs['source-date-epoch'] ?? process.env.SOURCE_DATE_EPOCH;
+  if (s === undefined || s === '') return undefined;
+  if (!/^\d+$/.test(s)) throw new Error(`SOURCE_DATE_EPOCH must be an integer number of seconds, got ${JSON.stringify(s)}`);
+  return Number(s);
+}
+
+function names(attrs: Record<string, string>): string[] {
+  return (attrs.name ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+async function destStream(dest: string, req: Omit<ExportRequest, 'attrs'>): Promise<{ out: Writable; done: () => Promise<void> }> {
+  if (dest === '-') {
+    if (!req.stdout) throw new Error('dest=- needs an output stream (only the CLI can write to stdout)');
+    const pt = new PassThrough();
+    const p = pipeline(pt, req.stdout, { end: false });
+    return { out: pt, done: () => p };
+  }
+  const ws = createWriteStream(path.resolve(dest));
+  const finished = new Promise<void>((r, j) => { ws.on('close', r); ws.on('error', j); });
+  return { out: ws, done: () => finished };
+}
+
+async function image(spec: OutputSpec, req: Omit<ExportRequest, 'attrs'>, ociDefault: boolean): Promise<AssembledImage> {
+  const a = spec.attrs;
+  const layers = await req.worker.layers(req.result);
+  const epoch = epochOf(a);
+  return assembleImage(layers, req.imageConfig, {
+    compression: (a.compression as Compression | undefined) ?? 'gzip',
+    compressionLevel: a['compression-level'] !== undefined ? Number(a['compression-level']) : undefined,
+    oci: bool(a['oci-mediatypes'], ociDefault),
+    epoch,
+    rewriteTimestamp: bool(a['rewrite-timestamp'], false),
+    cacheDir: req.blobCacheDir ?? path.join(os.tmpdir(), 'kiln-blobs'),
+    onProgress: req.onProgress,
+  });
+}
+
+function dockerOf(req: Omit<ExportRequest, 'attrs'>): Promise<Dockerode> {
+  if (req.docker) return Promise.resolve(req.docker);
+  const w = req.worker as unknown as { docker?: Dockerode };
+  if (w.docker) return Promise.resolve(w.docker);
+  return import('../worker/docker/connect.js').then((m) => m.dockerFromEnv().docker);
+}
+
+export async function exportResult(spec: OutputSpec, req: Omit<ExportRequest, 'attrs'>): Promise<ExportResponse> {
+  const a = spec.attrs;
+  const epoch = epochOf(a);
+  const mtime = epoch ?? 0;
+  switch (spec.type) {
+    case 'docker': {
+      const img = await image(spec, req, false);
+      const tags = names(a);
+      const res: ExportResponse = { 'containerimage.digest': img.manifestDesc.digest, 'containerimage.config.digest': img.configDesc.digest, 'image.name': tags.join(',') };
+      if (a.dest) {
+        const { out, done } = await destStream(a.dest, req);
+        await writeDockerArchive(img, tags, out, mtime);
+        await done();
+        res.dest = a.dest;
+        return res;
+      }
+      // load into the engine: POST /images/load with the docker-archive, which also applies RepoTags
+      const docker = await dockerOf(req);
+      const pt = new PassThrough();
+      const writing = writeDockerArchive(img, tags, pt, mtime);
+      const stream = await docker.loadImage(pt, { quiet: true } as object);
+      const body = await new Promise<string>((r, j) => { let s = ''; stream.on('data', (d: Buffer) => { s += d.toString(); }); stream.on('end', () => r(s)); stream.on('error', j); });
+      await writing;
+      const err = /"error":"([^"]*)"/.exec(body);
+      if (err) throw new Error(`docker load failed: ${err[1]}`);
+      res['containerimage.id'] = img.configDesc.digest;
+      return res;
+    }
+    case 'oci': {
+      const img = await image(spec, req, true);
+      const { out, done } = await destStream(a.dest!, req);
+      await writeOciArchive(img, names(a), out, mtime);
+      await done();
+      return { 'containerimage.digest': img.manifestDesc.digest, 'containerimage.config.digest': img.configDesc.digest, dest: a.dest! };
+    }
+    case 'image':
+    case 'registry': {
+      const img = await image(spec, req, false);
+      const res: ExportResponse = { 'containerimage.digest': img.manifestDesc.digest, 'containerimage.config.digest': img.configDesc.digest, 'image.name': names(a).join(',') };
+      if (bool(a.push, spec.type === 'registry')) {
+        for (const n of names(a)) {
+          await pushImage(img, n, {
+            signal: req.signal, onProgress: req.onProgress,
+            insecure: a['registry.insecure'] !== undefined ? bool(a['registry.insecure'], false) : undefined,
+            chunkSize: a['chunk-size'] ? Number(a['chunk-size']) : undefined,
+          });
+        }
+        res.pushed = 'true';
+      }
+      return res;
+    }
+    case 'tar': {
+      const layers = await req.worker.layers(req.result);
+      const { out, done } = await destStream(a.dest!, req);
+      await writeRootfsTar(layers, out);
+      await done();
+      return { dest: a.dest! };
+    }
+    case 'local': {
+      await writeLocal(await req.worker.layers(req.result), a.dest!);
+      return { dest: a.dest! };
+    }
+    case 'zip': {
+      const { out, done } = await destStream(a.dest!, req);
+      await writeZip(await req.worker.layers(req.result), out);
+      await done();
+      return { dest: a.dest! };
+    }
+  }
+}
