@@ -196,4 +196,16 @@ RUN --mount=type=cache,target=/cache --mount=type=secret,id=k --mount=type=bind,
     expect(r.imageConfig.history!.at(-1)!.created_by).toBe('RUN /bin/sh -c wget x # buildkit');
     expect(r.warnings.filter((w) => w.rule === 'UnusedBuildArg')).toEqual([]);
   });
+
+  it('runs the ONBUILD triggers of a base image first and drops them from the config', async () => {
+    const withTriggers = async (ref: string): Promise<ResolvedImage> => {
+      const img = await busybox(ref);
+      img.config.config.OnBuild = ['RUN echo triggered', 'ENV FROM_TRIGGER=1'];
+      return img;
+    };
+    const r = await dockerfileToLLB({ dockerfile: 'FROM onbuild-base\nRUN echo mine\n', resolveImage: withTriggers, platform: 'linux/amd64' });
+    expect(execs(r.definition).map((e) => e.args[2])).toEqual(['echo triggered', 'echo mine']);
+    expect(r.imageConfig.config.OnBuild).toBeUndefined();
+    expect(r.imageConfig.config.Env).toContain('FROM_TRIGGER=1');
+  });
 });
