@@ -61,8 +61,9 @@ function Canvas() {
     const st = useEditor.getState();
     let sel: string[] | undefined;
     for (const c of changes) {
-      if (c.type === 'position' && c.position && !c.dragging) st.moveNode(c.id, c.position);
-      else if (c.type === 'position' && c.position) useEditor.setState({ doc: { ...useEditor.getState().doc, nodes: useEditor.getState().doc.nodes.map((n) => (n.id === c.id ? { ...n, position: c.position! } : n)) } });
+      // a drag is one undo step: history pauses while dragging and records the drop
+      if (c.type === 'position' && c.position && !c.dragging) useEditor.temporal.getState().resume(), st.moveNode(c.id, c.position);
+      else if (c.type === 'position' && c.position) useEditor.temporal.getState().pause(), useEditor.setState({ doc: { ...useEditor.getState().doc, nodes: useEditor.getState().doc.nodes.map((n) => (n.id === c.id ? { ...n, position: c.position! } : n)) } });
       else if (c.type === 'select') {
         sel ??= [...st.selected];
         sel = c.selected ? [...new Set([...sel, c.id])] : sel.filter((x) => x !== c.id);

@@ -195,7 +195,7 @@ export const useEditor = create<EditorState>()(
         set({ running: false, status, changed: error ? get().changed : [], notice: error ? error.message : undefined });
       },
     }),
-    { partialize: (s) => ({ doc: s.doc }), limit: 200 },
+    { partialize: (s) => ({ doc: s.doc }), limit: 200, equality: (a, b) => a.doc === b.doc },
   ),
 );
 
