@@ -1,0 +1,90 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { describeWith, DOCKER_HOST, CHROMIUM, REGISTRY } from '../helpers/env.js';
+import { serveEditor } from './serve.js';
+
+const shots = path.resolve('test-results/e2e');
+const dist = path.resolve('dist/renderer');
+
+describeWith(['engine', 'browser'], 'visual editor (headless Chromium against the control service)', () => {
+  let browser: Browser;
+  let page: Page;
+  let srv: Awaited<ReturnType<typeof serveEditor>>;
+  let tmp: string;
+
+  beforeAll(async () => {
+    fs.mkdirSync(shots, { recursive: true });
+    execFileSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error'], { stdio: 'inherit' });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-'));
+    srv = await serveEditor({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST, token: 'e2e-token', dist });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(srv.url);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+
+  it('opens a Dockerfile as stage groups with nodes, and source lines select nodes', async () => {
+    const df = path.join(tmp, 'Dockerfile');
+    fs.writeFileSync(df, 'FROM busybox:local AS build\nRUN echo one > /one\nFROM busybox:local\nCOPY --from=build /one /one\nCMD ["cat", "/one"]\n');
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Open Dockerfile…' }).first().click();
+    await (await chooser).setFiles(df);
+    await page.locator('.knode').first().waitFor();
+    const kinds = await page.locator('.knode').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+    expect(kinds.filter((k) => k === 'image')).toHaveLength(2);
+    expect(kinds).toContain('run');
+    expect(kinds).toContain('copy');
+    await page.locator('.srcline[data-line="2"]').click();
+    await expect.poll(() => page.locator('.knode.sel').getAttribute('data-kind')).toBe('run');
+    expect(await page.locator('.srcline.hl').count()).toBe(1);
+    await page.screenshot({ path: path.join(shots, 'dockerfile-dark.png') });
+  });
+
+  it('runs the example to an OCI tar that skopeo reads, with nodes reaching done', async () => {
+    page.once('dialog', (d) => d.accept());
+    await page.evaluate(() => window.location.reload());
+    await page.getByRole('button', { name: 'Start from an example' }).click();
+    await page.locator('.knode[data-nodeid="oci"]').click();
+    const dest = path.join(tmp, 'example-oci.tar');
+    await page.locator('.inspector input[name="dest"]').fill(dest);
+    await page.getByRole('button', { name: 'Run' }).click();
+    await expect.poll(() => page.locator('.knode[data-nodeid="run"] [data-testid="status"]').textContent(), { timeout: 120_000 }).toMatch(/done|cached/);
+    await expect.poll(() => fs.existsSync(dest), { timeout: 60_000 }).toBe(true);
+    await page.getByRole('button', { name: 'Light' }).click();
+    await page.screenshot({ path: path.join(shots, 'example-run-light.png') });
+    const inspect = JSON.parse(execFileSync('skopeo', ['inspect', `oci-archive:${dest}`], { encoding: 'utf8' })) as { Layers: string[] };
+    expect(inspect.Layers.length).toBeGreaterThan(0);
+  }, 200_000);
+
+  it('wires palette nodes by dragging, shows a failing run on the node, and undoes/redoes', async () => {
+    await page.evaluate(() => window.location.reload());
+    await page.locator('.pitem[data-kind="image"]').dblclick();
+    await page.locator('.pitem[data-kind="run"]').dblclick();
+    const nodes = page.locator('.knode');
+    await expect.poll(() => nodes.count()).toBe(2);
+    await page.locator('.knode[data-kind="run"]').click();
+    await page.locator('.inspector input[name="command"]').fill('echo about to fail; exit 3');
+    const from = page.locator('.react-flow__node:has(.knode[data-kind="image"]) .react-flow__handle.source');
+    const to = page.locator('.react-flow__node:has(.knode[data-kind="run"]) .react-flow__handle.target').first();
+    await from.dragTo(to);
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
+    await page.locator('.knode[data-kind="run"]').click();
+    await page.keyboard.press('Control+Enter');
+    await expect.poll(() => page.locator('.knode[data-kind="run"] [data-testid="status"]').textContent(), { timeout: 120_000 }).toMatch(/failed/);
+    await page.screenshot({ path: path.join(shots, 'failed-run.png') });
+    await page.locator('.canvas').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(0);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
+    void REGISTRY;
+  }, 200_000);
+});
