@@ -6,7 +6,7 @@
 // Electron is detected from its files, never with require('electron'): that module's install
 // step downloads the binary, and on a machine without internet the download is what failed.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,10 +34,25 @@ function run(cmd, argv) {
   return r.status === 0;
 }
 
+/** Newest mtime of the sources under `dirs` (a git checkout that moved on leaves dist/ stale). */
+function newestSource(dirs) {
+  let newest = 0;
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|tsx|cts|css|html)$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const d of dirs) if (existsSync(d)) walk(d);
+  return newest;
+}
+
 function ensureBuilt(needElectron) {
   const need = [path.join(repo, 'dist', 'engine', 'cli', 'main.js'), path.join(repo, 'dist', 'renderer', 'index.html')];
   if (needElectron) need.push(path.join(repo, 'dist', 'electron', 'main.js'));
-  if (need.some((f) => !existsSync(f))) {
+  const src = newestSource(['engine', 'electron', 'renderer'].map((d) => path.join(repo, d)));
+  if (need.some((f) => !existsSync(f) || statSync(f).mtimeMs < src)) {
     console.log('kiln: building (npm run build)…');
     if (!run(npm, ['run', '--silent', 'build'])) console.error('kiln: build failed; trying to start anyway');
   }
