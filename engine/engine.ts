@@ -11,6 +11,7 @@ import type { Definition } from './llb/definition.js';
 import { validateDefinition } from './llb/schema.js';
 import { loadDefinition } from './llbsolver/load.js';
 import { Solver } from './solver/solver.js';
+import { SolveError } from './solver/errors.js';
 import type { JobSession, ProgressEvent, Result } from './solver/types.js';
 import { SCRATCH_ID } from './snapshot/types.js';
 import type { Worker } from './worker/types.js';
@@ -24,6 +25,8 @@ export interface EngineOptions {
   worker?: Worker;
   /** GC policy run after builds; [] disables automatic GC */
   gcPolicy?: PruneOptions[];
+  /** at start, also remove kiln=1 images no record points at (only safe when this root is the Docker engine's only Kiln user) */
+  collectOrphans?: boolean;
   /** skip reconcile at start (reconcile talks to the engine for every record) */
   skipReconcile?: boolean;
 }
@@ -58,7 +61,7 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   cache.attach(worker);
   if (!opts.skipReconcile) {
     try {
-      await cache.reconcile(worker as Worker & { listOwned?(): Promise<{ images: string[]; containers: string[] }> });
+      await cache.reconcile(worker as Worker & { listOwned?(): Promise<{ images: string[]; containers: string[] }> }, { collectOrphans: opts.collectOrphans ?? process.env.KILN_COLLECT_ORPHANS === '1' });
     } catch {
       /* an unreachable engine must not stop the engine from starting (info() reports it) */
     }
@@ -93,6 +96,10 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
       try {
         const result = await solver.solve({ jobId: b.jobId, target: edge, session: b.session, signal: b.signal, onProgress: b.onProgress, noCache: b.noCache });
         return { result, vertex: edge.vertex.digest };
+      } catch (e) {
+        // map the failing vertex back to its Dockerfile lines / graph node
+        if (e instanceof SolveError && !e.location) e.location = def.vertices.find((v) => v.digest === e.vertex)?.metadata?.location;
+        throw e;
       } finally {
         active--;
         // GC only while idle: a running job may still need records the policy would drop

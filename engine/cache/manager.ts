@@ -179,7 +179,7 @@ export class CacheManager implements CacheStore {
   }
 
   /** drop records whose snapshot vanished; collect labelled images no record points to */
-  async reconcile(worker: Worker & { listOwned?(): Promise<{ images: string[]; containers: string[] }> }): Promise<{ dropped: number; collected: number }> {
+  async reconcile(worker: Worker & { listOwned?(): Promise<{ images: string[]; containers: string[] }> }, opts: { collectOrphans?: boolean } = {}): Promise<{ dropped: number; collected: number }> {
     this.attach(worker);
     let dropped = 0;
     for (const row of this.db.prepare('SELECT * FROM cache_records').all() as Row[]) {
@@ -196,7 +196,9 @@ export class CacheManager implements CacheStore {
       }
     }
     let collected = 0;
-    if (worker.listOwned) {
+    // Labelled images carry no root: other engines (other KILN_ROOTs, the worker's own helper
+    // images) on the same Docker own some of them, so orphans are collected only on request.
+    if (opts.collectOrphans && worker.listOwned) {
       const known = new Set((this.db.prepare('SELECT DISTINCT result_id FROM cache_records').all() as { result_id: string }[]).map((r) => r.result_id));
       const { images } = await worker.listOwned();
       for (const id of images) {

@@ -205,7 +205,8 @@ export class Solver {
   private async run(job: Job, v: Vertex, key: string, x: Execution): Promise<Result[]> {
     const signal = x.controller.signal;
     // Inputs are resolved under the execution's signal, so another job that joined keeps them alive.
-    const inputJob: Job = { ...job, signal };
+    // A fresh result memo: promises the creating job memoised are tied to its own signal.
+    const inputJob: Job = { ...job, signal, results: new Map() };
     const inputs = await Promise.all(v.inputs.map((e) => this.resolve(inputJob, e)));
     const inputKeys = await Promise.all(v.inputs.map(async (e) => outputKey(await this.cacheKey(job, e.vertex), e.index)));
     const release = await this.sem.acquire(signal);
