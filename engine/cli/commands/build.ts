@@ -1,0 +1,119 @@
+// `kiln build [CONTEXT]`: docker build's and buildctl's flags onto one solve call.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { OutputSpec, SolveRequest, SolveResponse } from '../../control/api.js';
+import { connect, UsageError } from '../connect.js';
+import { parseKeyValues, parseOutputCsv, parseSecret } from '../options.js';
+import { makePrinter } from '../progress.js';
+
+export interface BuildFlags {
+  file?: string;
+  tag: string[];
+  target?: string;
+  buildArg: string[];
+  buildContext: string[];
+  secret: string[];
+  ssh: string[];
+  cache: boolean;
+  noCacheFilter: string[];
+  network?: string;
+  output: string[];
+  cacheFrom: string[];
+  cacheTo: string[];
+  progress: string;
+  addr?: string;
+  token?: string;
+  metadataFile?: string;
+  allow: string[];
+}
+
+export async function buildRequest(contextArg: string, f: BuildFlags): Promise<SolveRequest> {
+  const context = path.resolve(contextArg);
+  if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) throw new UsageError(`context ${contextArg} is not a directory`);
+  const file = f.file ? path.resolve(f.file) : path.join(context, 'Dockerfile');
+  if (!fs.existsSync(file)) throw new UsageError(`cannot read ${path.relative(process.cwd(), file) || file}: no such file`);
+  if (f.network && !['default', 'none', 'host'].includes(f.network)) throw new UsageError(`--network must be default, none or host`);
+  if (!['auto', 'tty', 'plain', 'rawjson'].includes(f.progress)) throw new UsageError(`--progress must be auto, tty, plain or rawjson`);
+  for (const a of f.allow) if (a !== 'security.insecure') throw new UsageError(`--allow: unknown entitlement ${a}`);
+  const outputs: OutputSpec[] = [];
+  if (f.output.length) {
+    const parseOutputSpec = await import('../../control/deps.js')
+      .then((d) => d.loadExporter())
+      .then((m) => m.parseOutputSpec, () => parseOutputCsv);
+    for (const o of f.output) outputs.push(parseOutputSpec(o));
+    if (f.tag.length) for (const o of outputs) if ((o.type === 'image' || o.type === 'docker' || o.type === 'registry') && !o.attrs['name']) o.attrs['name'] = f.tag.join(',');
+  } else if (f.tag.length) outputs.push({ type: 'docker', attrs: { name: f.tag.join(',') } });
+  const secrets = Object.fromEntries(f.secret.map((s) => parseSecret(s, (p) => fs.readFileSync(p))));
+  const text = fs.readFileSync(file, 'utf8');
+  const rel = path.relative(context, file);
+  const name = rel.startsWith('..') ? file : rel;
+  const input: SolveRequest['input'] = file.endsWith('.kiln.json')
+    ? { kind: 'graph', document: JSON.parse(text) as unknown, context, ...(f.target ? { target: f.target } : {}) }
+    : {
+        kind: 'dockerfile',
+        dockerfile: text,
+        filename: name,
+        context,
+        ...(f.target ? { target: f.target } : {}),
+        buildArgs: parseKeyValues(f.buildArg, '--build-arg'),
+        buildContexts: parseKeyValues(f.buildContext, '--build-context'),
+      };
+  return {
+    id: randomUUID(),
+    input,
+    options: {
+      outputs,
+      ...(f.cache === false ? { noCache: true } : {}),
+      ...(f.noCacheFilter.length ? { noCacheFilter: f.noCacheFilter.flatMap((s) => s.split(',')) } : {}),
+      ...(f.network ? { network: f.network as 'default' } : {}),
+      ...(Object.keys(secrets).length ? { secrets } : {}),
+      ...(f.ssh.length ? { ssh: f.ssh } : {}),
+      ...(f.allow.includes('security.insecure') ? { allowInsecure: true } : {}),
+      name: f.tag[0] ?? name,
+    },
+  };
+}
+
+/** Prints the failure as BuildKit's CLI does: message, Dockerfile excerpt with the line marked, log tail. */
+export function formatFailure(r: SolveResponse): string {
+  const e = r.error;
+  if (!e) return 'ERROR: build failed\n';
+  const out = [`ERROR: ${e.message.split('\n')[0]}`];
+  if (e.location && e.excerpt) out.push('------', ` > ${e.location.file}:${e.location.startLine}`, '------', e.excerpt, '------');
+  if (e.logTail?.length) out.push(...e.logTail.map((l) => ` > ${l}`), '------');
+  return out.join('\n') + '\n';
+}
+
+export async function runBuild(contextArg: string, f: BuildFlags, root?: string): Promise<number> {
+  if (f.cacheFrom.length || f.cacheTo.length) process.stderr.write('WARNING: --cache-from/--cache-to are not yet supported; ignored\n');
+  const req = await buildRequest(contextArg, f);
+  const c = await connect({ ...(f.addr ? { addr: f.addr } : {}), ...(f.token ? { token: f.token } : {}), ...(root ? { root } : {}) });
+  const printer = makePrinter(f.progress, process.stderr, process.stdout);
+  let ended!: () => void;
+  const endP = new Promise<void>((r) => (ended = r));
+  const un = c.statusWithEnd(req.id!, (e) => printer.event(e), () => ended());
+  const onSig = () => void c.api.cancel(req.id!);
+  process.once('SIGINT', onSig);
+  try {
+    const r = await c.api.solve(req);
+    await Promise.race([endP, new Promise((res) => setTimeout(res, 2000))]);
+    un();
+    printer.done();
+    for (const w of r.warnings) process.stderr.write(`WARNING: ${w.rule}: ${w.message}${w.location ? ` (${w.location.file}:${w.location.startLine})` : ''}\n`);
+    if (f.metadataFile) {
+      const meta: Record<string, unknown> = { 'kiln.build.ref': r.id, ...(r.output ? { 'kiln.output.vertex': r.output } : {}) };
+      for (const x of r.exports) Object.assign(meta, x);
+      fs.writeFileSync(f.metadataFile, JSON.stringify(meta, null, 2) + '\n');
+    }
+    if (f.progress === 'rawjson') process.stdout.write(JSON.stringify({ type: 'result', ...r }) + '\n');
+    if (!r.ok) {
+      process.stderr.write(formatFailure(r));
+      return 1;
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSig);
+    await c.close();
+  }
+}

@@ -1,0 +1,108 @@
+// Small commands: login, debug dump-llb, app, info, completion.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { UsageError, connect } from '../connect.js';
+import { buildRequest, type BuildFlags } from './build.js';
+
+export async function runLogin(server: string | undefined, f: { username?: string; password?: string; passwordStdin?: boolean }): Promise<number> {
+  const host = server ?? 'docker.io';
+  if (!f.username) throw new UsageError('kiln login needs -u/--username');
+  let password = f.password;
+  if (f.passwordStdin) {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  }
+  if (!password) throw new UsageError('kiln login needs -p/--password or --password-stdin');
+  const spec = new URL('../../registry/credentials.js', import.meta.url).href;
+  const m = (await import(spec)) as { storeCredentials(h: string, u: string, p: string): Promise<void> | void };
+  await m.storeCredentials(host, f.username, password);
+  process.stdout.write('Login Succeeded\n');
+  return 0;
+}
+
+/** The Definition a build would solve, as JSON (buildctl debug dump-llb). */
+export async function runDumpLlb(contextArg: string, f: BuildFlags, root?: string): Promise<number> {
+  const req = await buildRequest(contextArg, { ...f, output: [], tag: [] });
+  const { createControlService } = await import('../../control/service.js');
+  const svc = await createControlService(root ? { root } : {});
+  try {
+    if (req.input.kind === 'dockerfile') {
+      const { dockerfileToLLB } = await import('../../frontend/dockerfile/index.js');
+      const { lenientResolver } = await import('../../control/graph.js');
+      const r = await dockerfileToLLB({ ...req.input, contextName: 'context', resolveImage: lenientResolver() });
+      process.stdout.write(JSON.stringify(r.definition, null, 2) + '\n');
+    } else {
+      const g = await svc.graph(req.input);
+      process.stdout.write(JSON.stringify(g, null, 2) + '\n');
+    }
+    return 0;
+  } finally {
+    await svc.close();
+  }
+}
+
+export async function runApp(): Promise<number> {
+  const here = path.dirname(new URL(import.meta.url).pathname);
+  const pkgRoot = path.resolve(here, '../../../..');
+  const bin = path.join(pkgRoot, 'node_modules', '.bin', 'electron');
+  if (!fs.existsSync(bin)) {
+    process.stderr.write('Electron is not installed here. Install it (`npm install electron`) and run `kiln app` again, or use `kiln serve` and open the printed URL in a browser.\n');
+    return 1;
+  }
+  const child = spawn(bin, [pkgRoot], { stdio: 'inherit' });
+  return new Promise((r) => child.on('exit', (code) => r(code ?? 0)));
+}
+
+export async function runInfo(f: { addr?: string; token?: string; format?: string }, root?: string): Promise<number> {
+  const c = await connect({ ...f, ...(root ? { root } : {}) });
+  try {
+    const info = await c.api.info();
+    if (f.format === 'json') process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    else {
+      process.stdout.write(`kiln ${info.version}\nroot: ${info.root}\nengine: ${info.engine.ok ? 'ok' : 'not available'} (${info.engine.endpoint})${info.engine.version ? ' ' + info.engine.version : ''}\n`);
+      if (!info.engine.ok) process.stdout.write(`${info.engine.error ?? ''}\n${info.engine.hint ?? ''}\n`);
+    }
+    return info.engine.ok ? 0 : 1;
+  } finally {
+    await c.close();
+  }
+}
+
+const COMMANDS = ['build', 'bake', 'graph', 'du', 'prune', 'history', 'debug', 'serve', 'app', 'login', 'info', 'completion'];
+
+export function completion(shell: string): string {
+  if (shell === 'bash')
+    return `# kiln bash completion: eval "$(kiln completion bash)"
+_kiln() {
+  local cur=\${COMP_WORDS[COMP_CWORD]}
+  if [ "$COMP_CWORD" -eq 1 ]; then COMPREPLY=( $(compgen -W "${COMMANDS.join(' ')}" -- "$cur") ); return; fi
+  case "\${COMP_WORDS[1]}" in
+    build) COMPREPLY=( $(compgen -W "-f --file -t --tag --target --build-arg --build-context --secret --ssh --no-cache --no-cache-filter --network -o --output --cache-from --cache-to --progress --addr --token --metadata-file --allow" -- "$cur") $(compgen -d -- "$cur") ) ;;
+    graph) COMPREPLY=( $(compgen -W "-f --file --target --build-arg --format" -- "$cur") ) ;;
+    history) COMPREPLY=( $(compgen -W "ls show" -- "$cur") ) ;;
+    prune) COMPREPLY=( $(compgen -W "--all --keep-storage --keep-duration --filter" -- "$cur") ) ;;
+    *) COMPREPLY=( $(compgen -f -- "$cur") ) ;;
+  esac
+}
+complete -F _kiln kiln
+`;
+  if (shell === 'zsh')
+    return `#compdef kiln
+# kiln zsh completion: eval "$(kiln completion zsh)"
+_kiln() {
+  local -a cmds
+  cmds=(${COMMANDS.map((c) => `'${c}'`).join(' ')})
+  if (( CURRENT == 2 )); then _describe 'command' cmds; return; fi
+  case $words[2] in
+    build) _arguments '-f[Dockerfile]:file:_files' '*-t[tag]:tag:' '--target[stage]:stage:' '*--build-arg[KEY=VALUE]:arg:' '--no-cache' '--progress[mode]:(auto tty plain rawjson)' '*-o[output]:output:' '1:context:_files -/' ;;
+    graph) _arguments '-f[Dockerfile]:file:_files' '--format[format]:(json dot mermaid)' ;;
+    history) _values 'sub' ls show ;;
+    *) _files ;;
+  esac
+}
+compdef _kiln kiln
+`;
+  throw new UsageError('completion: bash or zsh');
+}
