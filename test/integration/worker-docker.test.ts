@@ -109,6 +109,8 @@ describeWith(['engine'], 'docker worker', () => {
     expect(r.id).toMatch(/^sha256:/);
     const files = await ownFiles(r, busybox);
     expect(files.get('out/hello')?.data).toBe('hi /tmp 0\n');
+    const hn = await run(sh('hostname > /hn'), [busybox]);
+    expect((await ownFiles(hn, busybox)).get('hn')?.data).toBe('buildkitsandbox\n');
     const r2 = await run(sh('id -u > /tmp/uid', { user: 'nobody' }), [busybox]).catch((e) => e as Error);
     // nobody cannot write /tmp? busybox /tmp is 1777, so it can
     expect((await ownFiles(r2 as Result, busybox)).get('tmp/uid')?.data).toBe('65534\n');

@@ -89,6 +89,8 @@ async function runExec(w: WorkerContext, op: ExecOp, inputs: Result[], ctx: OpCo
       Cmd: cmd,
       Env: env,
       WorkingDir: op.cwd || '/',
+      // what BuildKit's executor names every build container (steps may print it)
+      Hostname: 'buildkitsandbox',
       User: op.user ?? '',
       Labels: KILN_LABEL,
       Tty: false,
