@@ -10,7 +10,9 @@ import { getApi } from './api/index.js';
 import { useEditor, issuesByNode, downstreamOf } from './store.js';
 import { KilnNode, type KilnFlowNode } from './KilnNode.js';
 import { Inspector } from './Inspector.js';
-import { PALETTE } from './titles.js';
+import { PALETTE, kindFamily } from './titles.js';
+
+const kindOf = (k: string) => kindFamily(k as Parameters<typeof kindFamily>[0]);
 import { runGraph, cancelRun, outputFor } from './run.js';
 import { EXAMPLE } from './example.js';
 
@@ -30,7 +32,12 @@ function Palette() {
           draggable
           data-kind={p.kind}
           onDragStart={(e) => e.dataTransfer.setData('application/kiln-node', p.kind)}
-          onDoubleClick={() => addNode(p.kind, p.params, { x: 120 + Math.random() * 200, y: 80 + Math.random() * 200 })}
+          onDoubleClick={() => {
+            // quick-add lands right of the rightmost node, so nothing overlaps
+            const ns = useEditor.getState().doc.nodes;
+            const x = ns.length ? Math.max(...ns.map((n) => n.position.x)) + 300 : 80;
+            addNode(p.kind, p.params, { x, y: ns.length ? ns[ns.length - 1]!.position.y : 80 });
+          }}
           title="Drag onto the canvas, or double-click to add"
         >
           {p.label}
@@ -78,11 +85,11 @@ function Canvas() {
     useEditor.getState().connect({ source: c.source, sourcePort: c.sourceHandle ?? 'out', target: c.target, targetPort: c.targetHandle ?? 'in' });
   }, []);
   useEffect(() => {
-    const t = setTimeout(() => fitView({ padding: 0.2 }), 50);
+    const t = setTimeout(() => fitView({ padding: 0.2, maxZoom: 1.2 }), 50);
     return () => clearTimeout(t);
   }, [doc.name, doc.groups.length, fitView]);
   useEffect(() => {
-    const onFit = () => fitView({ padding: 0.2 });
+    const onFit = () => fitView({ padding: 0.2, maxZoom: 1.2 });
     window.addEventListener('kiln:fit', onFit);
     return () => window.removeEventListener('kiln:fit', onFit);
   }, [fitView]);
@@ -109,8 +116,9 @@ function Canvas() {
         minZoom={0.05}
         onlyRenderVisibleElements
         fitView
+        fitViewOptions={{ padding: 0.2, maxZoom: 1.2 }}
       >
-        <MiniMap pannable zoomable />
+        <MiniMap pannable zoomable nodeColor={(n) => ({ source: '#3b82c4', op: '#3f9a63', config: '#9467cf', export: '#c66f33' })[(n.data as { node?: { kind: string } }).node ? kindOf((n.data as { node: { kind: string } }).node.kind) : 'op']} />
         <Controls />
         <Background />
       </ReactFlow>
@@ -313,12 +321,14 @@ export function App() {
         <button onClick={() => useEditor.getState().toggleTheme()}>{theme === 'dark' ? 'Light' : 'Dark'}</button>
         <button onClick={() => setHelp(true)}>?</button>
       </header>
+      <div className="messages">
       {engineDown && (
         <div className="banner" role="alert" data-testid="engine-banner">
           {'error' in info ? `Cannot reach the Kiln service: ${info.error}` : `Docker Engine unavailable at ${info.engine.endpoint}: ${info.engine.error ?? 'not reachable'}${info.engine.hint ? ` — ${info.engine.hint}` : ''}`}
         </div>
       )}
       {notice && <div className="notice" data-testid="notice" onClick={() => useEditor.getState().setNotice(undefined)}>{notice}</div>}
+      </div>
       <main className="body">
         <Palette />
         <ReactFlowProvider>
