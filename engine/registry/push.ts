@@ -15,7 +15,7 @@ export async function pushImage(img: AssembledImage, name: string, o: RegistryCl
     const r = await client.pushBlob(ref.repository, l, { path: l.path }, o.mountFrom);
     if (r === 'uploaded') uploaded++;
   }
-  if ((await client.pushBlob(ref.repository, img.configDesc, { data: img.configBytes })) === 'uploaded') uploaded++;
+  if ((await client.pushBlob(ref.repository, img.configDesc, { data: img.configBytes }, o.mountFrom)) === 'uploaded') uploaded++;
   const digest = await client.putManifest(ref.repository, ref.tag ?? img.manifestDesc.digest, img.manifestBytes, img.manifestDesc.mediaType);
   return {
     digest, ref: `${ref.registry}/${ref.repository}:${ref.tag}`, uploaded,
