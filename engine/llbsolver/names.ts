@@ -4,7 +4,10 @@ import type { DefinitionVertex } from '../llb/definition.js';
 export function vertexName(v: DefinitionVertex): string {
   const m = v.metadata;
   const base = m?.description ?? describeOp(v);
-  return m?.progressName && !base.startsWith(m.progressName) ? `${m.progressName} ${base}` : base;
+  if (!m?.progressName) return base;
+  // the Dockerfile frontend's progressName already carries the instruction text
+  if (m.progressName.endsWith(base) || base.startsWith(m.progressName)) return m.progressName.length >= base.length ? m.progressName : base;
+  return `${m.progressName} ${base}`;
 }
 
 function describeOp(v: DefinitionVertex): string {
