@@ -24,7 +24,7 @@ export function program(run: (code: number) => void): Command {
       .option('--secret <id=…,src=…|env=…>', 'secret (repeatable)', collect, [])
       .option('--ssh <default|id=socket>', 'ssh agent socket', collect, [])
       .option('--no-cache', 'do not use the cache')
-      .option('--no-cache-filter <stage>', 'do not cache these stages (repeatable)', collect, [])
+      .addOption(new Option('--no-cache-filter-stage <stage>', 'do not cache these stages (repeatable); written --no-cache-filter').argParser(collect).default([]))
       .addOption(new Option('--network <mode>', 'network for RUN').choices(['default', 'none', 'host']))
       .option('-o, --output <spec>', 'type=…,k=v (repeatable)', collect, [])
       .option('--cache-from <spec>', 'not yet supported', collect, [])
@@ -129,7 +129,8 @@ export async function main(argv: string[]): Promise<void> {
   let code = 0;
   const p = program((c) => (code = c));
   try {
-    await p.parseAsync(argv);
+    // commander would read `--no-cache-filter` as the negation of a `--cache-filter` flag
+    await p.parseAsync(argv.map((a) => (a === '--no-cache-filter' ? '--no-cache-filter-stage' : a.startsWith('--no-cache-filter=') ? '--no-cache-filter-stage=' + a.slice(18) : a)));
   } catch (e) {
     if (e instanceof CommanderError) {
       code = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;

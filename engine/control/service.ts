@@ -220,7 +220,17 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
     const req = parseOrThrow(pruneRequestSchema, raw ?? {}, 'prune request');
     const c = need().cache;
     if (!c.prune) throw new Error('cache manager has no prune');
-    const r = (await c.prune(req)) as unknown;
+    // buildctl-style `type=regular`, `id=…`, `description=…` strings → the cache manager's filter object
+    const filters: { type?: string[]; description?: string; id?: string } = {};
+    for (const f of req.filters ?? []) {
+      const [k, ...rest] = f.split('=');
+      const v = rest.join('=');
+      if (k === 'type') (filters.type ??= []).push(v);
+      else if (k === 'id') filters.id = v;
+      else if (k === 'description') filters.description = v;
+      else throw Object.assign(new Error(`unknown prune filter ${f}`), { code: 'invalid_request' });
+    }
+    const r = (await c.prune({ ...req, ...(req.filters?.length ? { filters } : { filters: undefined }) })) as unknown;
     const removed = normalizeDu(Array.isArray(r) ? r : ((r as { removed?: unknown })?.removed ?? [])).records;
     return { removed, reclaimed: typeof (r as { reclaimed?: unknown })?.reclaimed === 'number' ? (r as { reclaimed: number }).reclaimed : removed.reduce((a, x) => a + x.size, 0) };
   }

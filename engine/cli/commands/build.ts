@@ -16,7 +16,7 @@ export interface BuildFlags {
   secret: string[];
   ssh: string[];
   cache: boolean;
-  noCacheFilter: string[];
+  noCacheFilterStage?: string[];
   network?: string;
   output: string[];
   cacheFrom: string[];
@@ -65,7 +65,7 @@ export async function buildRequest(contextArg: string, f: BuildFlags): Promise<S
     options: {
       outputs,
       ...(f.cache === false ? { noCache: true } : {}),
-      ...(f.noCacheFilter.length ? { noCacheFilter: f.noCacheFilter.flatMap((s) => s.split(',')) } : {}),
+      ...(f.noCacheFilterStage?.length ? { noCacheFilter: f.noCacheFilterStage.flatMap((s) => s.split(',')) } : {}),
       ...(f.network ? { network: f.network as 'default' } : {}),
       ...(Object.keys(secrets).length ? { secrets } : {}),
       ...(f.ssh.length ? { ssh: f.ssh } : {}),
