@@ -56,9 +56,10 @@ function Canvas() {
   const { screenToFlowPosition, fitView } = useReactFlow();
   const issues = useMemo(() => issuesByNode(doc), [doc]);
   const affected = useMemo(() => downstreamOf(doc, changed), [doc, changed]);
+  const groupOf = useMemo(() => new Map(doc.groups.flatMap((g) => g.nodes.map((id) => [id, g.name] as const))), [doc.groups]);
   const nodes: KilnFlowNode[] = useMemo(
-    () => doc.nodes.map((n) => ({ id: n.id, type: 'kiln', position: n.position, selected: selected.includes(n.id), data: { node: n, issues: (issues[n.id] ?? []).map((i) => i.message), affected: affected.has(n.id) } })),
-    [doc.nodes, selected, issues, affected],
+    () => doc.nodes.map((n) => ({ id: n.id, type: 'kiln', position: n.position, selected: selected.includes(n.id), data: { node: n, issues: (issues[n.id] ?? []).map((i) => i.message), affected: affected.has(n.id), group: groupOf.get(n.id) } })),
+    [doc.nodes, selected, issues, affected, groupOf],
   );
   const edges: Edge[] = useMemo(
     () => doc.edges.map((e) => ({ id: e.id, source: e.source, sourceHandle: e.sourcePort, target: e.target, targetHandle: e.targetPort, animated: running && status[e.target]?.state === 'running', className: e.sourcePort === 'config' ? 'edge-config' : 'edge-fs' })),

@@ -42,6 +42,8 @@ describeWith(['engine', 'browser'], 'visual editor (headless Chromium against th
     expect(kinds.filter((k) => k === 'image')).toHaveLength(2);
     expect(kinds).toContain('run');
     expect(kinds).toContain('copy');
+    const groups = await page.locator('.knode [data-testid="group"]').allTextContents();
+    expect(new Set(groups.map((g) => g.replace(/^ · /, '')))).toEqual(new Set(['build', 'stage 1']));
     await page.locator('.srcline[data-line="2"]').click();
     await expect.poll(() => page.locator('.knode.sel').getAttribute('data-kind')).toBe('run');
     expect(await page.locator('.srcline.hl').count()).toBe(1);
@@ -85,6 +87,20 @@ describeWith(['engine', 'browser'], 'visual editor (headless Chromium against th
     await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(0);
     await page.keyboard.press('Control+Shift+z');
     await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
-    void REGISTRY;
+  }, 200_000);
+
+  it('exports a node to the registry from the export dialog', async () => {
+    await page.evaluate(() => window.location.reload());
+    await page.getByRole('button', { name: 'Start from an example' }).click();
+    await page.locator('.knode[data-nodeid="run"]').click();
+    await page.getByRole('button', { name: 'Export this node…' }).click();
+    await page.getByLabel('Export type').selectOption('export-registry');
+    const name = `${REGISTRY}/kiln-e2e/editor-push:${Date.now().toString(36)}`;
+    await page.locator('.modal input[name="imagename"]').fill(name);
+    await page.locator('.modal').getByRole('button', { name: 'Export' }).click();
+    await expect.poll(() => page.getByTestId('notice').textContent().catch(() => ''), { timeout: 120_000 }).toMatch(/exported|error|fail/i);
+    expect(await page.getByTestId('notice').textContent()).toMatch(/exported/);
+    const inspect = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${name}`], { encoding: 'utf8' })) as { Layers: string[] };
+    expect(inspect.Layers.length).toBeGreaterThan(0);
   }, 200_000);
 });
