@@ -4,6 +4,7 @@
 import type { Definition, DefinitionVertex } from '../llb/definition.js';
 import type { Edge, Vertex } from '../solver/types.js';
 import type { Worker } from '../worker/types.js';
+import { vertexName } from './names.js';
 
 export interface VertexGraph {
   vertex(digest: string, make: () => Vertex): Vertex;
@@ -37,28 +38,8 @@ export function loadDefinition(def: Definition, worker: Worker, graph: VertexGra
   return { vertex: load(def.output.digest), index: def.output.output ?? 0 };
 }
 
-/** progress name: "[build 2/5] RUN make" style when the frontend gave one */
-export function vertexNameOf(v: DefinitionVertex): string {
-  const m = v.metadata;
-  const base = m?.description ?? describeOp(v);
-  return m?.progressName && !base.startsWith(m.progressName) ? `${m.progressName} ${base}` : base;
-}
-
-function describeOp(v: DefinitionVertex): string {
-  const op = v.op;
-  switch (op.kind) {
-    case 'source':
-      return op.identifier;
-    case 'exec':
-      return op.args.join(' ');
-    case 'file':
-      return op.actions.map((a) => (a.action === 'copy' ? `copy ${a.srcPath} ${a.destPath}` : `${a.action} ${a.path}`)).join(', ');
-    case 'merge':
-      return `merge (${op.inputs.length})`;
-    case 'diff':
-      return 'diff';
-  }
-}
+/** progress name ("[build 2/5] RUN make" when the frontend gave one) */
+export const vertexNameOf = vertexName;
 
 function recordTypeOf(v: DefinitionVertex): string {
   if (v.op.kind !== 'source') return 'regular';
