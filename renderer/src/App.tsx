@@ -192,7 +192,11 @@ function openFile(kind: 'dockerfile' | 'graph') {
     const text = await f.text();
     try {
       if (kind === 'graph' || f.name.endsWith('.json')) useEditor.getState().loadDocument(validateGraphDocument(JSON.parse(text)), f.name);
-      else useEditor.getState().openDockerfile(text, f.name);
+      else {
+        useEditor.getState().openDockerfile(text, f.name);
+        // build checks come from the Dockerfile frontend in the engine; the view works without them
+        getApi().graph({ kind: 'dockerfile', dockerfile: text, filename: f.name, context: '/' }).then((g) => useEditor.getState().setWarnings(g.warnings), () => {});
+      }
     } catch (e) {
       useEditor.getState().setNotice((e as Error).message);
     }

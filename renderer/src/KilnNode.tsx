@@ -35,6 +35,7 @@ export const KilnNode = memo(function KilnNode({ data, selected }: NodeProps<Kil
   const { node, issues, affected, group } = data;
   const state = useEditor((s) => s.status[node.id]?.state);
   const error = useEditor((s) => s.status[node.id]?.error);
+  const warnings = useEditor((s) => s.warnings[node.id]);
   const ins = inputPorts(node);
   const outs = outputPorts(node);
   const family = kindFamily(node.kind);
@@ -52,6 +53,7 @@ export const KilnNode = memo(function KilnNode({ data, selected }: NodeProps<Kil
       <div className="ktitle mono">{nodeTitle(node)}</div>
       <Badge id={node.id} />
       {issues.length > 0 && <div className="kissue">⚠ {issues[0]}</div>}
+      {warnings && <div className="kwarn" data-testid="warning" title={warnings.join('\n')}>⚠ {warnings[0]}</div>}
       {state === 'failed' && error && <div className="kissue kerror">{error.split('\n')[0]}</div>}
       {outs.map((p, i) => (
         <Handle key={p.name} id={p.name} type="source" position={Position.Right} className={`port port-${p.type}`} style={{ top: `${((i + 1) / (outs.length + 1)) * 100}%` }} title={`${p.name} (${p.type})`} />

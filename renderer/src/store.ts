@@ -34,6 +34,9 @@ export interface EditorState {
   clipboard: GraphNode[];
   /** params changed since the last run: their downstream nodes will rebuild */
   changed: string[];
+  /** build-check warnings per node (from the Dockerfile frontend via ControlAPI.graph) */
+  warnings: Record<string, string[]>;
+  setWarnings(ws: { rule: string; message: string; location?: { startLine: number; endLine: number } }[]): void;
 
   newDocument(): void;
   loadDocument(doc: GraphDocument, fileName?: string): void;
@@ -91,6 +94,16 @@ export const useEditor = create<EditorState>()(
       theme: 'dark',
       clipboard: [],
       changed: [],
+      warnings: {},
+      setWarnings: (ws) => {
+        const out: Record<string, string[]> = {};
+        for (const w of ws) {
+          const loc = w.location;
+          const n = loc && get().doc.nodes.find((x) => x.location && x.location.startLine <= loc.endLine && loc.startLine <= x.location.endLine);
+          if (n) (out[n.id] ??= []).push(`${w.rule}: ${w.message}`);
+        }
+        set({ warnings: out });
+      },
 
       newDocument: () => set({ doc: emptyDocument(), selected: [], dirty: false, fileName: undefined, dockerfile: undefined, status: {}, logs: {}, changed: [] }),
       loadDocument: (doc, fileName) => {
@@ -99,7 +112,7 @@ export const useEditor = create<EditorState>()(
       },
       openDockerfile: (text, filename = 'Dockerfile') => {
         const doc = dockerfileToGraph(text, filename);
-        set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges) }, dockerfile: { text, filename }, fileName: undefined, dirty: false, selected: [], status: {}, logs: {}, changed: [] });
+        set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges) }, warnings: {}, dockerfile: { text, filename }, fileName: undefined, dirty: false, selected: [], status: {}, logs: {}, changed: [] });
       },
       addNode: (kind, params, position = { x: 80, y: 80 }) => {
         const doc = get().doc;

@@ -102,3 +102,12 @@ describe('renderer build output', () => {
     expect(fs.readFileSync('renderer/index.html', 'utf8')).toMatch(/src\/main\.tsx/);
   });
 });
+
+describe('build-check warnings', () => {
+  it('attach to the node whose Dockerfile lines they point at', () => {
+    useEditor.getState().openDockerfile('FROM busybox:local as a\nRUN true\n');
+    useEditor.getState().setWarnings([{ rule: 'FromAsCasing', message: "'as' and 'FROM' keywords' casing do not match", location: { startLine: 1, endLine: 1 } }]);
+    const img = useEditor.getState().doc.nodes.find((n) => n.kind === 'image')!;
+    expect(useEditor.getState().warnings[img.id]).toEqual(["FromAsCasing: 'as' and 'FROM' keywords' casing do not match"]);
+  });
+});
