@@ -33,7 +33,7 @@ describeWith(['engine', 'browser'], 'visual editor (headless Chromium against th
 
   it('opens a Dockerfile as stage groups with nodes, and source lines select nodes', async () => {
     const df = path.join(tmp, 'Dockerfile');
-    fs.writeFileSync(df, 'FROM busybox:local AS build\nRUN echo one > /one\nFROM busybox:local\nCOPY --from=build /one /one\nCMD ["cat", "/one"]\n');
+    fs.writeFileSync(df, 'FROM busybox:local as build\nRUN echo one > /one\nFROM busybox:local\nCOPY --from=build /one /one\nCMD ["cat", "/one"]\n');
     const chooser = page.waitForEvent('filechooser');
     await page.getByRole('button', { name: 'Open Dockerfile…' }).first().click();
     await (await chooser).setFiles(df);
@@ -44,6 +44,8 @@ describeWith(['engine', 'browser'], 'visual editor (headless Chromium against th
     expect(kinds).toContain('copy');
     const groups = await page.locator('.knode [data-testid="group"]').allTextContents();
     expect(new Set(groups.map((g) => g.replace(/^ · /, '')))).toEqual(new Set(['build', 'stage 1']));
+    // build checks from the engine's Dockerfile frontend show on the node they point at
+    await expect.poll(() => page.locator('.knode[data-kind="image"] [data-testid="warning"]').first().textContent().catch(() => ''), { timeout: 20_000 }).toMatch(/FromAsCasing/);
     await page.locator('.srcline[data-line="2"]').click();
     await expect.poll(() => page.locator('.knode.sel').getAttribute('data-kind')).toBe('run');
     expect(await page.locator('.srcline.hl').count()).toBe(1);
