@@ -232,7 +232,8 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
     }
     const r = (await c.prune({ ...req, ...(req.filters?.length ? { filters } : { filters: undefined }) })) as unknown;
     const removed = normalizeDu(Array.isArray(r) ? r : ((r as { removed?: unknown })?.removed ?? [])).records;
-    return { removed, reclaimed: typeof (r as { reclaimed?: unknown })?.reclaimed === 'number' ? (r as { reclaimed: number }).reclaimed : removed.reduce((a, x) => a + x.size, 0) };
+    // Reclaimed in du's terms (the records' sizes), so `prune` frees exactly what `du` reported.
+    return { removed, reclaimed: removed.reduce((a, x) => a + x.size, 0) };
   }
 
   async function graph(raw: SolveInput): Promise<GraphResponse> {
@@ -313,6 +314,7 @@ function toBuildError(e: unknown, prepared?: Prepared): BuildError {
   if (Array.isArray(cause?.tail)) out.logTail = cause.tail.slice(-20);
   if (err?.location) out.location = err.location;
   if (err?.excerpt) out.excerpt = err.excerpt;
+  else if (out.location && prepared?.source && out.location.file === prepared.source.file) out.excerpt = excerpt(prepared.source.text, out.location);
   if (!out.location && out.vertex && prepared) {
     const v = prepared.definition.vertices.find((x) => x.digest === out.vertex);
     const loc = v?.metadata?.location?.[0];
