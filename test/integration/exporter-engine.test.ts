@@ -32,7 +32,7 @@ describeWith(['engine'], 'exporters on engine results', () => {
     const second = first.run({ shell: `echo two > /two.txt && rm /one.txt` }).root();
     const def = second.marshal();
     const built = await engine.build(def, { jobId: `x-${tag}` });
-    const cfg = { architecture: 'amd64', os: 'linux', config: { Cmd: ['sh', '-c', 'cat /*.txt'] } };
+    const cfg = { architecture: 'amd64', os: 'linux', config: { Cmd: ['sh', '-c', 'cat /*.txt'], Labels: { kiln: '1' } } };
     const req = { result: built.result, imageConfig: cfg, worker: engine.worker, blobCacheDir: join(root, 'blobs') };
     await exportResult(parseOutputSpec(`type=docker,name=kiln-f-eng:${tag}`), req);
     expect(docker('run', '--rm', '--network', 'none', '--label', 'kiln=1', `kiln-f-eng:${tag}`)).toBe('two\n');
