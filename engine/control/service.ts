@@ -312,7 +312,9 @@ function toBuildError(e: unknown, prepared?: Prepared): BuildError {
   const cause = (err?.cause ?? err) as { exitCode?: number; tail?: string[] };
   if (typeof cause?.exitCode === 'number') out.exitCode = cause.exitCode;
   if (Array.isArray(cause?.tail)) out.logTail = cause.tail.slice(-20);
-  if (err?.location) out.location = err.location;
+  // the engine reports a vertex's locations as a list (metadata.location); the API carries the first
+  const loc0 = Array.isArray(err?.location) ? (err.location as BuildError['location'][])[0] : err?.location;
+  if (loc0) out.location = loc0;
   if (err?.excerpt) out.excerpt = err.excerpt;
   else if (out.location && prepared?.source && out.location.file === prepared.source.file) out.excerpt = excerpt(prepared.source.text, out.location);
   if (!out.location && out.vertex && prepared) {
