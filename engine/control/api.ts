@@ -7,7 +7,7 @@ import type { ProgressEvent } from '../solver/types.js';
 export type SolveInput =
   | { kind: 'dockerfile'; /** Dockerfile text */ dockerfile: string; /** path shown in errors */ filename?: string; /** absolute context dir on the service's machine */ context: string; target?: string; buildArgs?: Record<string, string>; buildContexts?: Record<string, string> }
   | { kind: 'graph'; /** a graph document (*.kiln.json), parsed */ document: unknown; /** context dir for local sources */ context?: string; /** build only up to this node */ target?: string }
-  | { kind: 'definition'; definition: Definition };
+  | { kind: 'definition'; definition: Definition; /** local source name → absolute dir (what local://NAME reads) */ localDirs?: Record<string, string> };
 
 export interface OutputSpec {
   /** docker | oci | tar | local | zip | image | registry */

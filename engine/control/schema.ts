@@ -40,7 +40,7 @@ export const solveInputSchema = z.discriminatedUnion('kind', [
     buildContexts: stringMap.optional(),
   }),
   z.object({ kind: z.literal('graph'), document: z.unknown(), context: z.string().optional(), target: z.string().optional() }),
-  z.object({ kind: z.literal('definition'), definition: definitionShape }),
+  z.object({ kind: z.literal('definition'), definition: definitionShape, localDirs: stringMap.optional() }),
 ]);
 
 export const outputSpecSchema = z.object({ type: z.string().min(1), attrs: stringMap });

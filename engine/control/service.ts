@@ -27,7 +27,7 @@ export interface ControlServiceOptions {
   parallelism?: number;
 }
 
-export type ControlService = ControlAPI & { close(): Promise<void>; readonly root: string };
+export type ControlService = ControlAPI & { close(): Promise<void>; readonly root: string; /** the engine's image resolver (bake converts Dockerfiles itself) */ resolveImage(ref: string): Promise<ResolvedImage> };
 
 interface Prepared {
   definition: Definition;
@@ -117,6 +117,7 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
     }
     const validate = await loadValidateDefinition();
     const def = validate(input.definition);
+    for (const [k, v] of Object.entries(input.localDirs ?? {})) localDirs.set(k, v);
     return { definition: def, ...(def.imageConfig ? { imageConfig: def.imageConfig } : {}), warnings: def.warnings ?? [], localDirs, outputs: [] };
   }
 
@@ -244,6 +245,7 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
 
   const svc: ControlService = {
     root,
+    resolveImage: (ref) => resolver()(ref),
     solve,
     status(buildId, onEvent) {
       return hub.subscribe(buildId, onEvent);
