@@ -25,7 +25,9 @@ export function execOp(w: WorkerContext, v: DefinitionVertex, cacheMounts: Cache
   return {
     async cacheMap(): Promise<CacheMap> {
       // Secrets and ssh sockets are session values: only their ids are in the op (and the key).
-      return { digest: digestOf(op), deps: v.inputs.map(() => ({})) };
+      // proxyEnv is left out, as BuildKit's ProxyEnv: a proxy change must not invalidate the step.
+      const { proxyEnv: _proxy, ...keyed } = op;
+      return { digest: digestOf(keyed), deps: v.inputs.map(() => ({})) };
     },
     async exec(ctx: OpContext, inputs: Result[]): Promise<Result[]> {
       return runExec(w, op, inputs, ctx, cacheMounts, v.metadata?.description);
@@ -40,7 +42,8 @@ async function runExec(w: WorkerContext, op: ExecOp, inputs: Result[], ctx: OpCo
   const cleanup: (() => void)[] = [];
   /** writable bind mounts with an output index: their private copy becomes that output */
   const outputDirs = new Map<number, string>();
-  const env = [...op.env];
+  // proxy variables reach the process but never its key or history
+  const env = [...op.env, ...(op.proxyEnv ?? []).filter((p) => !op.env.some((e) => e.split('=')[0] === p.split('=')[0]))];
   try {
     for (const m of op.mounts) {
       if (m.target === '/') continue; // the rootfs mount is the container's own filesystem

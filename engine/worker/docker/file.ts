@@ -3,7 +3,7 @@
 // rm needs a process: Debian's static busybox bind-mounted under /dev (a tmpfs in every
 // container, so the mount point leaves no trace in the layer).
 import { closeSync, openSync, readSync, createReadStream, existsSync, mkdirSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { join, posix, matchesGlob } from 'node:path';
+import { join, posix, matchesGlob, relative, sep } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
@@ -147,15 +147,14 @@ async function resolveOwner(c: Dockerode.Container, o: ChownOpt | undefined): Pr
   if (uid === undefined && o.user !== undefined) {
     const passwd = (await readFileIn(c, '/etc/passwd')) ?? '';
     const line = passwd.split('\n').find((l) => l.split(':')[0] === o.user);
-    if (!line) throw new FileOpError(`unable to find user ${o.user}: no matching entries in passwd file`);
-    uid = Number(line.split(':')[2]);
-    if (o.group === undefined) gid = Number(line.split(':')[3]);
+    // BuildKit (the 20.10 oracle) keeps 0 when the name is not in the target's passwd, no error.
+    uid = line ? Number(line.split(':')[2]) : 0;
+    if (o.group === undefined) gid = line ? Number(line.split(':')[3]) : 0;
   }
   if (gid === undefined && o.group !== undefined) {
     const group = (await readFileIn(c, '/etc/group')) ?? '';
     const line = group.split('\n').find((l) => l.split(':')[0] === o.group);
-    if (!line) throw new FileOpError(`unable to find group ${o.group}: no matching entries in group file`);
-    gid = Number(line.split(':')[2]);
+    gid = line ? Number(line.split(':')[2]) : 0;
   }
   return { uid: uid ?? 0, gid: gid ?? uid ?? 0 };
 }
@@ -175,6 +174,26 @@ async function fileEntry(pack: tar.Pack, h: Headers, src: string): Promise<void>
 
 const rel = (p: string) => posix.normalize('/' + p).replace(/^\/+/, '');
 
+/**
+ * The missing ancestors of `path`: BuildKit's mkdir -p and copy's createDestPath create them 0755
+ * owned by the op's owner, while Docker's putArchive would make them root-owned. Stat before the
+ * first tar entry: the engine locks the container while it extracts, so a stat after that waits
+ * for the upload forever.
+ */
+async function missingParents(c: Dockerode.Container, path: string, owner: { uid: number; gid: number } | undefined): Promise<string[]> {
+  if (!owner) return [];
+  const segs = rel(path).split('/').filter(Boolean);
+  for (let i = 1; i < segs.length; i++) {
+    // once one ancestor is missing, all deeper ones are too
+    if (!(await statIn(c, '/' + segs.slice(0, i).join('/')))) return segs.slice(0, segs.length - 1).map((_, j) => segs.slice(0, j + 1).join('/')).slice(i - 1);
+  }
+  return [];
+}
+
+async function writeParents(pack: tar.Pack, dirs: string[], owner: { uid: number; gid: number } | undefined, mtime: Date): Promise<void> {
+  for (const d of dirs) await entryAsync(pack, { name: d + '/', type: 'directory', mode: 0o755, uid: owner!.uid, gid: owner!.gid, mtime });
+}
+
 async function writeAction(w: WorkerContext, c: Dockerode.Container, a: Exclude<FileAction, { action: 'rm' }>, inputs: Result[], pack: tar.Pack): Promise<void> {
   const owner = await resolveOwner(c, a.owner);
   const mtime = a.timestamp !== undefined ? new Date(a.timestamp * 1000) : new Date();
@@ -182,7 +201,7 @@ async function writeAction(w: WorkerContext, c: Dockerode.Container, a: Exclude<
     if (!a.makeParents) {
       const parent = posix.dirname(posix.normalize('/' + a.path));
       if (!(await statIn(c, parent))?.isDir) throw new FileOpError(`mkdir ${a.path}: parent directory does not exist`);
-    }
+    } else await writeParents(pack, await missingParents(c, a.path, owner), owner, mtime);
     await entryAsync(pack, { name: rel(a.path) + '/', type: 'directory', mode: a.mode, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, mtime });
     return;
   }
@@ -266,7 +285,7 @@ async function writeCopy(
   let tmpRoot: string | undefined;
   const root = fromLocal ? srcSnap.dir! : (tmpRoot = await fetchSubtree(w, inputs[a.src], a.srcPath));
   try {
-    await copyFrom(w, c, a, root, fromLocal, pack, owner, mtime);
+    await copyFrom(w, c, a, root, fromLocal, pack, owner, mtime, fromLocal ? srcSnap.excludePatterns : undefined);
   } finally {
     if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
   }
@@ -307,32 +326,54 @@ async function copyFrom(
   pack: tar.Pack,
   owner: { uid: number; gid: number } | undefined,
   mtime: Date | undefined,
+  ctxExcludes: string[] | undefined,
 ): Promise<void> {
   const wildcard = a.allowWildcard !== false && GLOB.test(a.srcPath);
-  const matches = expand(root, a.srcPath, wildcard);
+  const ctxMatcher = ctxExcludes?.length ? createMatcher(ctxExcludes) : undefined;
+  const matches = expand(root, a.srcPath, wildcard).filter((m) => {
+    if (!ctxMatcher || !m) return true;
+    const isDir = existsLstat(join(root, m)) && lstatSync(join(root, m)).isDirectory();
+    return !ctxMatcher.matches(m, isDir) || (isDir && !!ctxMatcher.hasExclusions);
+  });
   if (matches.length === 0) {
     if (wildcard && a.allowEmptyWildcard) return;
     throw new FileOpError(`failed to compute cache key: "${a.srcPath}": not found`);
   }
   const exclude = a.excludePatterns?.length ? createMatcher(a.excludePatterns) : undefined;
   const include = a.includePatterns?.length ? createMatcher(a.includePatterns) : undefined;
+  // A local snapshot's own filters (.dockerignore → excludePatterns) are relative to the context
+  // root: files they exclude are not part of the context at all.
+  const ctxExclude = ctxExcludes?.length ? createMatcher(ctxExcludes) : undefined;
+  const ctxRel = (abs: string): string => posix.normalize(relative(root, abs).split(sep).join('/'));
+  const outOfContext = (abs: string, isDir: boolean): boolean => {
+    if (!ctxExclude) return false;
+    const r = ctxRel(abs);
+    return r !== '.' && !r.startsWith('..') && ctxExclude.matches(r, isDir);
+  };
   const destAbs = posix.normalize('/' + a.destPath);
   const destStat = await statIn(c, destAbs);
   const destIsDir = a.destPath.endsWith('/') || matches.length > 1 || !!destStat?.isDir;
   if (!a.createDestPath && !(await statIn(c, posix.dirname(destAbs)))?.isDir) throw new FileOpError(`copy: destination parent ${posix.dirname(destAbs)} does not exist`);
+  // all stats are done: from here on the engine holds the container while it extracts
+  if (a.createDestPath) await writeParents(pack, await missingParents(c, destAbs + '/x', owner).then((d) => (destIsDir ? d : d.slice(0, -1))), owner, mtime ?? new Date());
 
   const emit = async (abs: string, name: string, relInSrc: string, top: boolean): Promise<void> => {
     const st = top && a.followSymlinks ? statSync(abs) : lstatSync(abs);
     const isDir = st.isDirectory();
+    const hidden = fromLocal && outOfContext(abs, isDir);
+    if (hidden && !(isDir && ctxExclude!.hasExclusions)) return;
     if (relInSrc && exclude?.matches(relInSrc, isDir) && !(isDir && exclude.hasExclusions)) return;
-    const mode = a.mode !== undefined ? applyChmod(a.mode, st.mode, isDir) : st.mode & 0o7777;
+    // The destination of a directory-contents copy is created like mkdir -p (0755), as BuildKit does.
+    const destRoot = top && isDir && a.dirCopyContents !== false && !a.parents;
+    const mode = destRoot ? 0o755 : a.mode !== undefined ? applyChmod(a.mode, st.mode, isDir) : st.mode & 0o7777;
     const uid = owner?.uid ?? (fromLocal ? 0 : st.uid);
     const gid = owner?.gid ?? (fromLocal ? 0 : st.gid);
     const h = { name, mode, uid, gid, mtime: mtime ?? st.mtime };
     const included = !include || !relInSrc || include.matches(relInSrc, isDir);
-    const excluded = !!relInSrc && !!exclude?.matches(relInSrc, isDir);
+    const excluded = hidden || (!!relInSrc && !!exclude?.matches(relInSrc, isDir));
     if (isDir) {
-      if (name && included && !excluded) await entryAsync(pack, { ...h, name: name + '/', type: 'directory' });
+      // an existing destination directory keeps its own mode and owner
+      if (name && included && !excluded && !(destRoot && destStat)) await entryAsync(pack, { ...h, name: name + '/', type: 'directory' });
       for (const n of readdirSync(abs).sort()) await emit(join(abs, n), name ? `${name}/${n}` : n, relInSrc ? `${relInSrc}/${n}` : n, false);
       return;
     }

@@ -1,11 +1,12 @@
 // Mount-point stubs. For a mount target that does not exist in the rootfs, Docker creates it
 // (and any missing parents) in the container's writable layer, so a plain commit would carry
-// empty /run/secrets/x or /cache dirs into the snapshot; BuildKit leaves no trace. With a local
+// an empty /run/secrets/x file into the snapshot. BuildKit 0.8 (Docker 20.10, the oracle) leaves
+// the empty mount-point directories but no file stubs. With a local
 // overlay2 engine the writable layer is a host directory (GraphDriver.Data.UpperDir): after the
 // process exits, and before the commit, empty stubs on the mount-target paths are removed from
 // it, deepest first. A stub is only removed while empty, so whatever the step wrote stays.
 // Gap: other storage drivers or remote engines keep the stubs (reported by the return value).
-import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import type Dockerode from 'dockerode';
 
@@ -35,8 +36,9 @@ export async function removeMountStubs(c: Dockerode.Container, targets: string[]
       continue;
     }
     try {
-      if (st.isDirectory() && readdirSync(abs).length === 0) rmdirSync(abs);
-      else if (st.isFile() && st.size === 0 && targets.some((t) => posix.normalize('/' + t) === p)) unlinkSync(abs);
+      // Directory stubs stay: the 20.10 oracle (BuildKit 0.8) leaves empty mount-point dirs
+      // (/ctx, /cache, /run/secrets) in the layer. Only empty file stubs go.
+      if (st.isFile() && st.size === 0 && targets.some((t) => posix.normalize('/' + t) === p)) unlinkSync(abs);
       else continue;
       removed = true;
     } catch {
