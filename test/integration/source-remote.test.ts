@@ -99,6 +99,9 @@ describeWith(['engine'], 'sources: git and http', () => {
     expect([...(await files(main.result)).keys()].some((k) => k.startsWith('.git'))).toBe(false);
     const kept = await keyAndRun({ kind: 'source', identifier: `git://${bare}#main`, attrs: { keepGitDir: 'true' } });
     expect([...(await files(kept.result)).keys()]).toContain('.git/HEAD');
+    // the Dockerfile frontend's git.fullurl (what the user typed) is the remote, not the git:// form
+    const typed = await keyAndRun({ kind: 'source', identifier: 'git://kiln.invalid/repo#v1', attrs: { 'git.fullurl': `${bare}#v1` } });
+    expect((await files(typed.result)).get('sub/f')?.data).toBe('v1');
     rmSync(work, { recursive: true, force: true });
     rmSync(bare, { recursive: true, force: true });
   }, 120_000);
