@@ -161,7 +161,9 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
       }
       const target = o.exportVertex;
       const built = await eng.build(def, { jobId: id, signal: ac.signal, session, onProgress: emit, ...(noCache ? { noCache } : {}), ...(target ? { target } : {}) });
-      const outputs = o.outputs?.length ? o.outputs : prepared.outputs;
+      // The document's exporter nodes are its default outputs; a caller that names its own outputs
+      // or exports one vertex ("Export this node") must not also trigger every exporter node.
+      const outputs = o.outputs?.length ? o.outputs : target ? [] : prepared.outputs;
       const exports: Record<string, string>[] = [];
       if (outputs.length) {
         const ex = await loadExporter();
