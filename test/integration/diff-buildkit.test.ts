@@ -199,8 +199,13 @@ describeWith(['engine', 'buildkit'], 'differential suite against BuildKit', () =
       expect(entries.get('ok')?.type).toBe('file');
     }, 300_000);
 
+    // Differences we know of and have not fixed yet, each explained in docs/DIFFERENCES.md. They
+    // run as it.fails, so fixing one turns its test red until it is taken off this list.
+    const knownRootfsDifferences: Record<string, string> = {
+      'user-group': 'the Docker worker cannot drop the supplementary gid Docker adds for USER uid:gid',
+    };
     for (const c of cases) {
-      it(c, async () => {
+      (knownRootfsDifferences[c] ? it.fails : it)(c, async () => {
         expect(worker, 'a worker to build with').toBeDefined();
         const bk = await buildkitOf(c);
         const { res, flags, dir } = await convertCase(c, (ref) => worker!.resolveImageConfig(ref));
