@@ -19,9 +19,14 @@ function writeContext(h: string, name: string, host: string, current = true): vo
 
 describe('docker endpoint resolution', () => {
   it('uses the default socket when nothing is configured', () => {
-    const ep = resolveEndpoint(undefined, { env: {}, home: home() });
+    const ep = resolveEndpoint(undefined, { env: {}, home: home(), socketExists: (p) => p === '/var/run/docker.sock' });
     expect(ep).toEqual({ host: DEFAULT_SOCKET, from: 'default' });
     expect(dockerodeOptions(ep)).toEqual({ socketPath: '/var/run/docker.sock' });
+  });
+
+  it("falls back to scripts/engine-up's private engine when there is no system socket", () => {
+    expect(resolveEndpoint(undefined, { env: {}, home: home(), socketExists: (p) => p === '/run/docker-kiln.sock' })).toEqual({ host: 'unix:///run/docker-kiln.sock', from: 'kiln-engine' });
+    expect(resolveEndpoint(undefined, { env: {}, home: home(), socketExists: () => false })).toEqual({ host: DEFAULT_SOCKET, from: 'default' });
   });
 
   it('prefers DOCKER_HOST over the current context', () => {
@@ -52,7 +57,7 @@ describe('docker endpoint resolution', () => {
     const h = home();
     mkdirSync(join(h, '.docker'));
     writeFileSync(join(h, '.docker', 'config.json'), JSON.stringify({ currentContext: 'default' }));
-    expect(resolveEndpoint(undefined, { env: {}, home: h }).host).toBe(DEFAULT_SOCKET);
+    expect(resolveEndpoint(undefined, { env: {}, home: h, socketExists: (p) => p === '/var/run/docker.sock' }).host).toBe(DEFAULT_SOCKET);
   });
 
   it('a missing context is a clear error', () => {

@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import Dockerode from 'dockerode';
 
 export const DEFAULT_SOCKET = 'unix:///var/run/docker.sock';
+/** the private engine scripts/engine-up starts (npm test provisions it) */
+export const KILN_ENGINE_SOCKET = 'unix:///run/docker-kiln.sock';
 
 export interface Endpoint {
   /** the endpoint URL as the CLI would print it */
   host: string;
-  /** where it came from: 'arg', 'DOCKER_HOST', 'context:<name>' or 'default' */
+  /** where it came from: 'arg', 'DOCKER_HOST', 'context:<name>', 'kiln-engine' or 'default' */
   from: string;
   tls?: { verify: boolean; certPath?: string };
 }
@@ -20,6 +22,8 @@ export interface Endpoint {
 export interface ResolveEnv {
   env?: NodeJS.ProcessEnv;
   home?: string;
+  /** injectable for tests */
+  socketExists?: (path: string) => boolean;
 }
 
 function configDir(env: NodeJS.ProcessEnv, home: string): string {
@@ -65,7 +69,14 @@ export function resolveEndpoint(dockerHost?: string, opts: ResolveEnv = {}): End
   };
   if (dockerHost) return { host: dockerHost, from: 'arg', tls: dockerHost.startsWith('tcp://') ? tlsFromEnv() : undefined };
   if (env.DOCKER_HOST) return { host: env.DOCKER_HOST, from: 'DOCKER_HOST', tls: env.DOCKER_HOST.startsWith('tcp://') ? tlsFromEnv() : undefined };
-  return contextEndpoint(env, home) ?? { host: DEFAULT_SOCKET, from: 'default' };
+  const ctx = contextEndpoint(env, home);
+  if (ctx) return ctx;
+  // With no system Docker, fall back to the private engine that scripts/engine-up (and so
+  // `npm test`) starts, so `npm start` after `npm test` finds it without any setting.
+  const exists = opts.socketExists ?? existsSync;
+  const sock = (u: string) => u.slice('unix://'.length);
+  if (!exists(sock(DEFAULT_SOCKET)) && exists(sock(KILN_ENGINE_SOCKET))) return { host: KILN_ENGINE_SOCKET, from: 'kiln-engine' };
+  return { host: DEFAULT_SOCKET, from: 'default' };
 }
 
 /** dockerode constructor options for an endpoint */
