@@ -2,9 +2,12 @@
 // vertex output (or scratch); run/file/merge make new vertices; marshal() turns the graph reachable
 // from a State into a Definition with content digests. Inputs are referred to by State here and by
 // index/digest in the marshalled form, so a graph built twice the same way has the same digests.
-import { digestOf } from './digest.js';
 import type { Definition, DefinitionVertex, SourceLocation, VertexMetadata } from './definition.js';
 import type { ChownOpt, ExecOp, FileAction, Mount, NetworkMode, Op, Platform } from './ops.js';
+import { vertexDigest } from './vertex-digest.js';
+
+// re-exported: callers that rewrite vertices (engine/control) recompute digests with it
+export { vertexDigest };
 
 /** a vertex under construction: its op refers to inputs by index into `inputs` */
 interface Node {
@@ -287,11 +290,6 @@ function addInput(inputs: Output[], o: Output): number {
 
 function inputRef(o: Output): { digest: string; output?: number } {
   return o.index ? { digest: nodeDigest(o.node), output: o.index } : { digest: nodeDigest(o.node) };
-}
-
-/** the vertex digest: op + inputs only (metadata stays out), as engine/llb/schema.ts verifies */
-export function vertexDigest(op: Op, inputs: { digest: string; output?: number }[]): string {
-  return digestOf({ op, inputs: inputs.map((i) => ({ digest: i.digest, output: i.output ?? 0 })) });
 }
 
 function nodeDigest(n: Node): string {

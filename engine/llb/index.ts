@@ -1,5 +1,6 @@
 export * from './builder.js';
-export { validateDefinition, vertexDigest, DefinitionError, definitionSchema } from './schema.js';
+export { validateDefinition, DefinitionError, definitionSchema } from './schema.js';
+export { vertexDigest } from './vertex-digest.js';
 export { digestOf, canonicalJSON, sha256 } from './digest.js';
 export type * from './definition.js';
 export type * from './ops.js';

@@ -4,7 +4,9 @@
 // lies would poison the shared graph and the cache.
 import { z } from 'zod';
 import type { Definition } from './definition.js';
-import { digestOf } from './digest.js';
+import { vertexDigest } from './vertex-digest.js';
+
+export { vertexDigest };
 
 const str = z.string();
 const num = z.number();
@@ -112,11 +114,6 @@ export class DefinitionError extends Error {
   }
 }
 
-/** the digest a vertex must carry: op + inputs, inputs' outputs made explicit */
-export function vertexDigest(v: { op: unknown; inputs: { digest: string; output?: number }[] }): string {
-  return digestOf({ op: v.op, inputs: v.inputs.map((i) => ({ digest: i.digest, output: i.output ?? 0 })) });
-}
-
 export function validateDefinition(x: unknown): Definition {
   const r = definitionSchema.safeParse(x);
   if (!r.success) {
@@ -127,7 +124,7 @@ export function validateDefinition(x: unknown): Definition {
   const def = r.data as unknown as Definition;
   const seen = new Set<string>();
   def.vertices.forEach((v, i) => {
-    const want = vertexDigest(v);
+    const want = vertexDigest(v.op, v.inputs);
     if (want !== v.digest) throw new DefinitionError(`invalid definition at vertices.${i}.digest: ${v.digest} does not match its content (${want})`, ['vertices', i, 'digest']);
     v.inputs.forEach((inp, j) => {
       if (!seen.has(inp.digest)) throw new DefinitionError(`invalid definition at vertices.${i}.inputs.${j}: ${inp.digest} is not an earlier vertex (vertices must be inputs first)`, ['vertices', i, 'inputs', j]);
