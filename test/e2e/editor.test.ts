@@ -3,25 +3,22 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { describeWith, DOCKER_HOST, CHROMIUM, REGISTRY } from '../helpers/env.js';
-import { serveEditor } from './serve.js';
+import type { Browser, Page } from 'playwright-core';
+import { describeWith, DOCKER_HOST, REGISTRY } from '../helpers/env.js';
+import { buildRenderer, launchChromium, serveKiln, SHOTS as shots, type Served } from './harness.js';
 
-const shots = path.resolve('test-results/e2e');
-const dist = path.resolve('dist/renderer');
-
-describeWith(['engine', 'browser'], 'visual editor (headless Chromium against the control service)', () => {
+describeWith(['engine', 'browser'], 'visual editor (headless Chromium against kiln serve)', () => {
   let browser: Browser;
   let page: Page;
-  let srv: Awaited<ReturnType<typeof serveEditor>>;
+  let srv: Served;
   let tmp: string;
 
   beforeAll(async () => {
     fs.mkdirSync(shots, { recursive: true });
-    execFileSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error'], { stdio: 'inherit' });
+    buildRenderer();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-'));
-    srv = await serveEditor({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST, token: 'e2e-token', dist });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(srv.url);
   }, 180_000);

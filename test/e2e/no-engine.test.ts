@@ -1,18 +1,17 @@
-import { describe, it, expect } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { it, expect } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { describeWith, CHROMIUM } from '../helpers/env.js';
-import { serveEditor } from './serve.js';
+import { describeWith } from '../helpers/env.js';
+import { buildRenderer, launchChromium, serveKiln } from './harness.js';
 
 describeWith(['browser'], 'visual editor without a Docker Engine', () => {
   it('says clearly that the engine is unreachable, naming the endpoint', async () => {
-    if (!fs.existsSync('dist/renderer/index.html')) execFileSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error'], { stdio: 'inherit' });
+    buildRenderer(false);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-noengine-'));
-    const srv = await serveEditor({ root: path.join(tmp, 'root'), dockerHost: `unix://${tmp}/no-such-docker.sock`, token: 't', dist: path.resolve('dist/renderer') });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    // the product's own server, pointed at an engine that is not there
+    const srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: `unix://${tmp}/no-such-docker.sock` });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
       await page.goto(srv.url);

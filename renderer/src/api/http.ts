@@ -12,7 +12,8 @@ export function httpClient(base: string, token: string): ControlAPI {
     });
     const text = await res.text();
     const data = text ? JSON.parse(text) : undefined;
-    if (!res.ok) throw new Error(data?.error?.message ?? data?.message ?? data?.error ?? `${method}: HTTP ${res.status}`);
+    // kiln serve answers failures as { error: "message", code? } (engine/control/http/server.ts)
+    if (!res.ok) throw new Error(typeof data?.error === 'string' ? data.error : (data?.error?.message ?? `${method}: HTTP ${res.status}`));
     return data;
   };
   let ws: WebSocket | undefined;
@@ -41,9 +42,9 @@ export function httpClient(base: string, token: string): ControlAPI {
       socket().then((s) => s.send(JSON.stringify({ type: 'subscribe', buildId }))).catch(() => {});
       return () => set!.delete(onEvent);
     },
-    cancel: (buildId) => call('cancel', { buildId }),
+    cancel: async (buildId) => void (await call('cancel', { id: buildId })),
     historyList: () => call('historyList'),
-    historyGet: (id) => call('historyGet', { id }),
+    historyGet: async (id) => (await call('historyGet', { id })) ?? undefined,
     du: () => call('du'),
     prune: (req) => call('prune', req),
     workers: () => call('workers'),
