@@ -7,7 +7,7 @@ export class SolveError extends Error {
   /** where the vertex came from (Dockerfile lines, graph node); the engine fills it from the Definition */
   location?: import('../llb/definition.js').SourceLocation[];
   constructor(vertex: string, name: string, cause: unknown) {
-    super(`${name}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`${name}: ${errorMessage(cause)}`);
     this.name = 'SolveError';
     this.vertex = vertex;
     this.cause = cause;
@@ -20,6 +20,11 @@ export class CanceledError extends Error {
     super(message);
     this.name = 'CanceledError';
   }
+}
+
+/** the message of anything thrown (ops may throw non-Errors) */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 export function isAbort(e: unknown): boolean {

@@ -65,10 +65,16 @@ export class ProgressFanout {
   }
 }
 
+/** tag an execution's event with the subscribing job's id */
 function send(s: Subscriber, e: Untagged): void {
+  deliver(s, { ...e, jobId: s.jobId } as ProgressEvent);
+}
+
+/** deliver one event; a broken progress consumer must not fail the build */
+export function deliver(s: Subscriber, e: ProgressEvent): void {
   try {
-    s.emit({ ...e, jobId: s.jobId } as ProgressEvent);
+    s.emit(e);
   } catch {
-    /* a broken progress consumer must not fail the build */
+    /* ignored on purpose */
   }
 }

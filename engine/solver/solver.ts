@@ -4,8 +4,8 @@
 // first, and only on a miss are the inputs' results resolved and the op executed. Executions are
 // shared by cache key across concurrent jobs, and are aborted only once no job needs them.
 import { digestOf } from '../llb/digest.js';
-import { CanceledError, isAbort, SolveError } from './errors.js';
-import { ProgressFanout, DEFAULT_LOG_LIMIT, type Subscriber } from './progress.js';
+import { CanceledError, errorMessage, isAbort, SolveError } from './errors.js';
+import { ProgressFanout, DEFAULT_LOG_LIMIT, deliver, type Subscriber } from './progress.js';
 import { Semaphore } from './semaphore.js';
 import type { CacheStore, Edge, JobSession, OpContext, ProgressEvent, Result, Vertex, VertexProgress } from './types.js';
 
@@ -99,13 +99,7 @@ export class Solver {
 
   /** the cache key of a vertex for this job (inputs' keys first; content checksums where the op asks) */
   cacheKey(job: Job, v: Vertex): Promise<string> {
-    let p = job.keys.get(v.digest);
-    if (!p) {
-      p = this.computeKey(job, v);
-      p.catch(() => {});
-      job.keys.set(v.digest, p);
-    }
-    return p;
+    return memo(job.keys, v.digest, () => this.computeKey(job, v));
   }
 
   private async computeKey(job: Job, v: Vertex): Promise<string> {
@@ -143,14 +137,7 @@ export class Solver {
   }
 
   private resolve(job: Job, e: Edge): Promise<Result> {
-    const id = `${e.vertex.digest}:${e.index}`;
-    let p = job.results.get(id);
-    if (!p) {
-      p = this.resolveEdge(job, e);
-      p.catch(() => {});
-      job.results.set(id, p);
-    }
-    return p;
+    return memo(job.results, `${e.vertex.digest}:${e.index}`, () => this.resolveEdge(job, e));
   }
 
   private async resolveEdge(job: Job, e: Edge): Promise<Result> {
@@ -163,7 +150,7 @@ export class Solver {
         if (!job.cachedSeen.has(v.digest)) {
           job.cachedSeen.add(v.digest);
           const now = Date.now();
-          emit(job, { type: 'vertex', jobId: job.jobId, digest: v.digest, name: v.name, inputs: inputDigests(v), started: now, completed: now, cached: true });
+          deliver(job, { type: 'vertex', jobId: job.jobId, digest: v.digest, name: v.name, inputs: inputDigests(v), started: now, completed: now, cached: true });
         }
         return hit;
       }
@@ -249,21 +236,20 @@ function inputDigests(v: Vertex): string[] {
   return v.inputs.map((e) => e.vertex.digest);
 }
 
-function emit(job: Job, e: ProgressEvent): void {
-  try {
-    job.emit(e);
-  } catch {
-    /* progress consumers cannot fail a build */
+/** one promise per key and job; a rejection is handled by whoever awaits it, not left unhandled */
+function memo<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let p = map.get(key);
+  if (!p) {
+    p = make();
+    p.catch(() => {});
+    map.set(key, p);
   }
+  return p;
 }
 
 function wrap(v: Vertex, e: unknown): Error {
   if (e instanceof SolveError || isAbort(e)) return e as Error;
   return new SolveError(v.digest, v.name, e);
-}
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** settle with `p`, or reject as soon as `signal` aborts */
