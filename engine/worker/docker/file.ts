@@ -2,8 +2,8 @@
 // container receives in-process tars (putArchive) for mkdir/mkfile/copy and is committed. Only
 // rm needs a process: Debian's static busybox bind-mounted under /dev (a tmpfs in every
 // container, so the mount point leaves no trace in the layer).
-import { closeSync, openSync, readSync, createReadStream, existsSync, mkdirSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { join, posix, matchesGlob, relative, sep } from 'node:path';
+import { createReadStream, mkdirSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { join, posix, relative, sep } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
@@ -15,13 +15,13 @@ import type { ChownOpt, FileAction, FileOp } from '../../llb/ops.js';
 import type { CacheMap, Op, OpContext, Result } from '../../solver/types.js';
 import { createMatcher } from '../../source/local/dockerignore.js';
 import { checksumPaths } from '../../source/local/checksum.js';
+import { GLOB, existsLstat, expand, looksLikeArchive, rel, resolveOwner as resolveOwnerFrom } from '../fileops/common.js';
 import { applyChmod } from './chmod.js';
 import { imageFor, imageResult, snapshotOf, untarTo, type WorkerContext } from './context.js';
 import { FileOpError } from './errors.js';
 import { KILN_LABEL } from './images.js';
 
 const BUSYBOX = '/bin/busybox';
-const GLOB = /[*?[]/;
 
 export function fileOp(w: WorkerContext, v: DefinitionVertex): Op {
   const op = v.op as FileOp;
@@ -139,24 +139,8 @@ async function statIn(c: Dockerode.Container, path: string): Promise<{ mode: num
 }
 
 /** ids for a chown, resolving names through the *target's* /etc/passwd and /etc/group */
-async function resolveOwner(c: Dockerode.Container, o: ChownOpt | undefined): Promise<{ uid: number; gid: number } | undefined> {
-  if (!o || (o.user === undefined && o.group === undefined)) return undefined;
-  const num = (x: number | string | undefined) => (typeof x === 'number' ? x : x !== undefined && /^\d+$/.test(x) ? Number(x) : undefined);
-  let uid = num(o.user);
-  let gid = num(o.group);
-  if (uid === undefined && o.user !== undefined) {
-    const passwd = (await readFileIn(c, '/etc/passwd')) ?? '';
-    const line = passwd.split('\n').find((l) => l.split(':')[0] === o.user);
-    // BuildKit (the 20.10 oracle) keeps 0 when the name is not in the target's passwd, no error.
-    uid = line ? Number(line.split(':')[2]) : 0;
-    if (o.group === undefined) gid = line ? Number(line.split(':')[3]) : 0;
-  }
-  if (gid === undefined && o.group !== undefined) {
-    const group = (await readFileIn(c, '/etc/group')) ?? '';
-    const line = group.split('\n').find((l) => l.split(':')[0] === o.group);
-    gid = line ? Number(line.split(':')[2]) : 0;
-  }
-  return { uid: uid ?? 0, gid: gid ?? uid ?? 0 };
+function resolveOwner(c: Dockerode.Container, o: ChownOpt | undefined): Promise<{ uid: number; gid: number } | undefined> {
+  return resolveOwnerFrom(o, (path) => readFileIn(c, path));
 }
 
 function entryAsync(pack: tar.Pack, h: Headers, body?: Buffer): Promise<void> {
@@ -171,8 +155,6 @@ async function fileEntry(pack: tar.Pack, h: Headers, src: string): Promise<void>
     createReadStream(src).on('error', rej).pipe(sink);
   });
 }
-
-const rel = (p: string) => posix.normalize('/' + p).replace(/^\/+/, '');
 
 /**
  * The missing ancestors of `path`: BuildKit's mkdir -p and copy's createDestPath create them 0755
@@ -211,62 +193,6 @@ async function writeAction(w: WorkerContext, c: Dockerode.Container, a: Exclude<
     return;
   }
   await writeCopy(w, c, a, inputs, pack, owner, a.timestamp !== undefined ? mtime : undefined);
-}
-
-/** expand a path with wildcards segment by segment against a host directory */
-function expand(root: string, p: string, wildcard: boolean): string[] {
-  const segs = rel(p).split('/').filter(Boolean);
-  let cur = [''];
-  for (const s of segs) {
-    const next: string[] = [];
-    for (const base of cur) {
-      if (wildcard && GLOB.test(s)) {
-        let names: string[] = [];
-        try {
-          names = readdirSync(join(root, base)).sort();
-        } catch {
-          /* not a dir */
-        }
-        for (const n of names) if (matchesGlob(n, s)) next.push(base ? `${base}/${n}` : n);
-      } else next.push(base ? `${base}/${s}` : s);
-    }
-    cur = next;
-  }
-  return cur.filter((r) => r === '' || existsLstat(join(root, r)));
-}
-
-function existsLstat(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const ARCHIVE_MAGIC: [number[], number][] = [
-  [[0x1f, 0x8b], 0], // gzip
-  [[0x42, 0x5a, 0x68], 0], // bzip2
-  [[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 0], // xz
-  [[0x28, 0xb5, 0x2f, 0xfd], 0], // zstd
-  [[0x75, 0x73, 0x74, 0x61, 0x72], 257], // ustar
-];
-
-function looksLikeArchive(file: string): boolean {
-  const fd = readHead(file);
-  return ARCHIVE_MAGIC.some(([m, off]) => m.every((b, i) => fd[off + i] === b));
-}
-
-function readHead(file: string): Buffer {
-  const b = Buffer.alloc(512);
-
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, b, 0, 512, 0);
-  } finally {
-    closeSync(fd);
-  }
-  return b;
 }
 
 async function writeCopy(
