@@ -4,8 +4,8 @@
 // connection resets. Used by the image/registry exporter and as a pull fallback.
 import { createReadStream, promises as fs } from 'node:fs';
 import { Readable } from 'node:stream';
-import { createHash } from 'node:crypto';
-import { resolveCredentials, type Credentials } from './credentials.js';
+import { sha256 } from '../llb/digest.js';
+import { encodeAuth, resolveCredentials, type Credentials } from './credentials.js';
 import { isInsecureHost, registryApiHost } from './reference.js';
 
 export type BlobSource = { path: string } | { data: Buffer };
@@ -70,7 +70,7 @@ export class RegistryClient {
     const creds = await this.credentials();
     if (scheme === 'basic') {
       if (!creds || !('username' in creds)) throw new RegistryError('no credentials', 401);
-      this.basic = 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
+      this.basic = 'Basic ' + encodeAuth(creds.username, creds.password);
       return;
     }
     if (scheme !== 'bearer' || !params.realm) throw new RegistryError(`registry ${this.registry}: unsupported auth ${scheme}`);
@@ -83,7 +83,7 @@ export class RegistryClient {
       res = await fetch(params.realm, { method: 'POST', body: form, signal: this.o.signal });
     } else {
       const headers: Record<string, string> = {};
-      if (creds) headers.authorization = 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
+      if (creds) headers.authorization = 'Basic ' + encodeAuth(creds.username, creds.password);
       res = await fetch(url, { headers, signal: this.o.signal });
     }
     if (!res.ok) throw new RegistryError(`token ${res.status}`, res.status === 403 ? 403 : 401);
@@ -221,26 +221,29 @@ export class RegistryClient {
   async putManifest(repo: string, ref: string, bytes: Buffer, mediaType: string): Promise<string> {
     const r = await this.request('PUT', `/v2/${repo}/manifests/${ref}`, { repo, push: true, ok: [200, 201, 202], headers: { 'content-type': mediaType }, body: () => bytes });
     await r.body?.cancel();
-    return r.headers.get('docker-content-digest') ?? 'sha256:' + createHash('sha256').update(bytes).digest('hex');
+    return r.headers.get('docker-content-digest') ?? sha256(bytes);
   }
 
   async getManifest(repo: string, ref: string): Promise<{ bytes: Buffer; mediaType: string; digest: string }> {
     const r = await this.request('GET', `/v2/${repo}/manifests/${ref}`, { repo, ok: [200], headers: { accept: MANIFEST_ACCEPT } });
     const bytes = Buffer.from(await r.arrayBuffer());
     const mediaType = r.headers.get('content-type')?.split(';')[0] ?? (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ?? '';
-    return { bytes, mediaType, digest: 'sha256:' + createHash('sha256').update(bytes).digest('hex') };
+    return { bytes, mediaType, digest: sha256(bytes) };
+  }
+
+  private getBlobResponse(repo: string, digest: string): Promise<Response> {
+    return this.request('GET', `/v2/${repo}/blobs/${digest}`, { repo, ok: [200] });
   }
 
   async getBlob(repo: string, digest: string): Promise<Buffer> {
-    const r = await this.request('GET', `/v2/${repo}/blobs/${digest}`, { repo, ok: [200] });
-    const b = Buffer.from(await r.arrayBuffer());
-    const got = 'sha256:' + createHash('sha256').update(b).digest('hex');
+    const b = Buffer.from(await (await this.getBlobResponse(repo, digest)).arrayBuffer());
+    const got = sha256(b);
     if (got !== digest) throw new RegistryError(`registry ${this.registry}: blob ${digest} has digest ${got}`);
     return b;
   }
 
   async getBlobStream(repo: string, digest: string): Promise<Readable> {
-    const r = await this.request('GET', `/v2/${repo}/blobs/${digest}`, { repo, ok: [200] });
+    const r = await this.getBlobResponse(repo, digest);
     return Readable.fromWeb(r.body as import('node:stream/web').ReadableStream);
   }
 }

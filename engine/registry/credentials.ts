@@ -82,6 +82,11 @@ async function fromHelper(helper: string, host: string): Promise<Credentials | u
   }
 }
 
+/** base64 "user:password": docker config's `auth` field and the HTTP Basic credential alike */
+export function encodeAuth(username: string, password: string): string {
+  return Buffer.from(`${username}:${password}`).toString('base64');
+}
+
 function fromEntry(e: AuthEntry | undefined): Credentials | undefined {
   if (!e) return undefined;
   if (e.identitytoken) return { identitytoken: e.identitytoken };
@@ -117,7 +122,7 @@ export async function storeCredentials(host: string, username: string, password:
     await runHelper(helper, 'store', JSON.stringify({ ServerURL: key, Username: username, Secret: password }));
     cfg.auths[key] = {};
   } else {
-    cfg.auths[key] = { auth: Buffer.from(`${username}:${password}`).toString('base64') };
+    cfg.auths[key] = { auth: encodeAuth(username, password) };
   }
   await fs.mkdir(configDir(), { recursive: true, mode: 0o700 });
   const tmp = configPath() + '.tmp-' + process.pid;
