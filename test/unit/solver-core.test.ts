@@ -2,7 +2,7 @@
 // across jobs, cancellation, noCache, errors and log caps. No Docker and no SQLite here.
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../engine/llb/digest.js';
-import { CanceledError, MemoryCacheStore, SolveError, Solver } from '../../engine/solver/index.js';
+import { CanceledError, MemoryCacheStore, SolveError, Solver, type SolveRequest } from '../../engine/solver/index.js';
 import type { CacheMapDep, Edge, ProgressEvent, Result, Vertex } from '../../engine/solver/types.js';
 
 interface World {
@@ -93,82 +93,77 @@ describe('solver scheduling', () => {
 });
 
 describe('solver cache', () => {
+  const store = () => new MemoryCacheStore();
+  /** solve with a fresh Solver (as after a restart) over a kept store; afterwards `w.execs` is what this solve ran */
+  const solveFresh = (w: World, s: MemoryCacheStore, target: Vertex, req: Partial<SolveRequest> = {}) => {
+    w.execs.length = 0;
+    return new Solver({ store: s }).solve({ jobId: 'job', target: edge(target), ...req });
+  };
+
   it('a second solve is fully cached and reports cached vertices', async () => {
     const w = world();
-    const store = new MemoryCacheStore();
+    const s = store();
     const top = vtx(w, 'top', [vtx(w, 'x'), vtx(w, 'y')]);
-    const first = await new Solver({ store }).solve({ jobId: 'a', target: edge(top) });
+    const first = await solveFresh(w, s, top);
     const events: ProgressEvent[] = [];
-    w.execs.length = 0;
-    const second = await new Solver({ store }).solve({ jobId: 'b', target: edge(top), onProgress: (e) => events.push(e) });
-    expect(second.id).toBe(first.id);
+    const second = await solveFresh(w, s, top, { onProgress: (e) => events.push(e) });
+    expect(second).toEqual(first);
     expect(w.execs).toEqual([]);
     expect(events.filter((e) => e.type === 'vertex' && e.cached).map((e) => (e as { name: string }).name)).toEqual(['top']);
   });
 
   it('on a hit, the inputs are not resolved at all (only their keys are computed)', async () => {
     const w = world();
-    const store = new MemoryCacheStore();
-    const leaf = vtx(w, 'leaf');
-    const top = vtx(w, 'top', [leaf]);
-    await new Solver({ store }).solve({ jobId: 'a', target: edge(top) });
+    const s = store();
+    const top = vtx(w, 'top', [vtx(w, 'leaf')]);
+    await solveFresh(w, s, top);
     // forget the leaf's record: a solver that needed the leaf's result would have to run it
-    const leafKeys = [...store.records].filter(([, r]) => r.id === 'leaf()').map(([k]) => k);
+    const leafKeys = [...s.records].filter(([, r]) => r.id === 'leaf()').map(([k]) => k);
     expect(leafKeys).toHaveLength(1);
-    store.records.delete(leafKeys[0]!);
-    w.execs.length = 0;
-    await new Solver({ store }).solve({ jobId: 'b', target: edge(top) });
+    s.records.delete(leafKeys[0]!);
+    await solveFresh(w, s, top);
     expect(w.execs).toEqual([]);
   });
 
   it('keys change exactly for the vertices downstream of a changed op', async () => {
     const w = world();
-    const store = new MemoryCacheStore();
+    const s = store();
     // built afresh for every solve, as a new Definition load would be
     const graph = () => vtx(w, 'top', [vtx(w, 'b', [vtx(w, 'a')]), vtx(w, 'other')]);
-    const solve = (jobId: string) => {
-      w.execs.length = 0;
-      return new Solver({ store }).solve({ jobId, target: edge(graph()) });
-    };
-    await solve('1');
+    await solveFresh(w, s, graph());
     // a middle op changes: it and its dependents re-run, its input does not
     w.config.set('b', 'v2');
-    await solve('2');
+    await solveFresh(w, s, graph());
     expect(w.execs.sort()).toEqual(['b', 'top']);
     // a leaf changes: everything downstream of it re-runs
     w.config.set('a', 'v2');
-    const r = await solve('3');
+    const r = await solveFresh(w, s, graph());
     expect(w.execs.sort()).toEqual(['a', 'b', 'top']);
     expect(r.id).toBe('top(b@v2(a@v2()),other())');
     // nothing changed: the same graph from new vertex objects is fully cached
-    await solve('4');
+    await solveFresh(w, s, graph());
     expect(w.execs).toEqual([]);
   });
 
   it('content-checksummed deps hit when the input changed but its content did not', async () => {
     const w = world();
-    const store = new MemoryCacheStore();
-    const src = vtx(w, 'src');
-    const copy = vtx(w, 'copy', [src], { deps: [{ contentPaths: ['/f'] }] });
-    await new Solver({ store }).solve({ jobId: '1', target: edge(copy) });
-    w.execs.length = 0;
+    const s = store();
+    const copy = vtx(w, 'copy', [vtx(w, 'src')], { deps: [{ contentPaths: ['/f'] }] });
+    await solveFresh(w, s, copy);
     // src's definition changes (new key) but its content (result id sans @version) is the same
     w.config.set('src', 'v2');
-    await new Solver({ store }).solve({ jobId: '2', target: edge(copy) });
+    await solveFresh(w, s, copy);
     expect(w.execs).toEqual(['src']);
   });
 
   it('noCache by vertex name re-runs that vertex and reuses the others', async () => {
     const w = world();
-    const store = new MemoryCacheStore();
-    const a = vtx(w, 'a');
-    const b = vtx(w, 'b', [a]);
-    await new Solver({ store }).solve({ jobId: '1', target: edge(b) });
-    w.execs.length = 0;
-    await new Solver({ store }).solve({ jobId: '2', target: edge(b), noCache: ['b'] });
+    const s = store();
+    const b = vtx(w, 'b', [vtx(w, 'a')]);
+    await solveFresh(w, s, b);
+    await solveFresh(w, s, b, { noCache: ['b'] });
     expect(w.execs).toEqual(['b']);
-    w.execs.length = 0;
-    await new Solver({ store }).solve({ jobId: '3', target: edge(b), noCache: true });
+    await solveFresh(w, s, b, { noCache: true });
     expect(w.execs).toEqual(['a', 'b']);
   });
 });
