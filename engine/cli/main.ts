@@ -44,7 +44,7 @@ export function program(run: (code: number) => void): Command {
       .argument('[targets...]', 'targets or groups')
       .option('-f, --file <path>', 'bake or compose file (repeatable)', collect, [])
       .option('--print', 'print the resolved targets as JSON')
-      .option('--set <target.key=value>', 'override (repeatable)', collect, [])
+      .option('--set <target.key=value>', 'override a target (repeatable): TARGET|*.args.NAME, tags, target, dockerfile, context, output, no-cache, platform, contexts.NAME', collect, [])
       .addOption(new Option('--progress <mode>').choices(['auto', 'tty', 'plain', 'rawjson']).default('auto')),
   ).action(act(async (targets: string[], f: any) => (await import(BAKE)).runBake(targets, f, root())));
 

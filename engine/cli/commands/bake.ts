@@ -1,30 +1,55 @@
 // `kiln bake`: many targets as one job. Each target's Dockerfile is converted here; a
 // `target:NAME` context is spliced in as that target's output (no registry round trip), and all
-// targets are solved at once on one engine, so shared vertices run once and independent targets
-// run in parallel.
+// targets' solves are submitted at once to one service — embedded, or a `kiln serve` through
+// `--addr` — whose single solver runs shared vertices once and independent targets in parallel.
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Definition } from '../../llb/definition.js';
-import type { SolveResponse } from '../../control/api.js';
-import { DEFAULT_FILES, printable, readBakeFile, selectTargets } from '../../frontend/bake/read.js';
-import { UsageError } from '../connect.js';
+import type { OutputSpec, SolveResponse } from '../../control/api.js';
+import type { ResolvedImage } from '../../worker/types.js';
+import { DEFAULT_FILES, printable, readBakeFile, selectTargets, type BakeFile } from '../../frontend/bake/read.js';
+import { applyOverrides, checkPlatforms, parseOverride } from '../../frontend/bake/overrides.js';
+import { connect, UsageError } from '../connect.js';
+import { parseOutputCsv } from '../options.js';
 import { makePrinter } from '../progress.js';
 import { formatFailure } from './build.js';
 
-export async function runBake(names: string[], f: { file: string[]; print?: boolean; progress: string }, root?: string): Promise<number> {
-  const file = f.file[0] ?? DEFAULT_FILES.find((x) => fs.existsSync(x));
+export interface BakeFlags {
+  file: string[];
+  print?: boolean;
+  progress: string;
+  set?: string[];
+  addr?: string;
+  token?: string;
+}
+
+/** The bake file with `--set` applied, and the targets to build (dependencies first). */
+export async function resolveBake(names: string[], f: Pick<BakeFlags, 'file' | 'set'>, cwd = process.cwd()): Promise<{ bf: BakeFile; selected: string[] }> {
+  // parse every --set first: a typo fails before any file is read
+  const overrides = (f.set ?? []).map(parseOverride);
+  const file = f.file[0] ?? DEFAULT_FILES.map((x) => path.join(cwd, x)).find((x) => fs.existsSync(x));
   if (!file || !fs.existsSync(file)) throw new UsageError('bake: no bake or compose file (use -f)');
-  const bf = await readBakeFile(file);
+  const bf = applyOverrides(await readBakeFile(file), overrides, cwd);
   const selected = selectTargets(bf, names);
+  checkPlatforms(bf, selected);
+  return { bf, selected };
+}
+
+export async function runBake(names: string[], f: BakeFlags, root?: string): Promise<number> {
+  const { bf, selected } = await resolveBake(names, f);
   if (f.print) {
     process.stdout.write(JSON.stringify(printable(bf, selected, names), null, 2) + '\n');
     return 0;
   }
-  const { createControlService, statusWithEnd } = await import('../../control/service.js');
   const { dockerfileToLLB, readDockerignore } = await import('../../frontend/dockerfile/index.js');
   const { spliceContexts } = await import('../../control/rewrite.js');
-  const svc = await createControlService(root ? { root } : {});
+  const c = await connect({ ...(f.addr ? { addr: f.addr } : {}), ...(f.token ? { token: f.token } : {}), ...(root ? { root } : {}) });
+  const embedded = (c.api as { resolveImage?: (ref: string) => Promise<ResolvedImage> }).resolveImage;
+  const client = embedded ? undefined : await (await import('../resolve.js')).clientImageResolver(root);
+  const resolveImage = embedded ? (ref: string) => embedded(ref) : (ref: string) => client!.resolve(ref);
+  // the exporters' own parser when they load (it knows their attrs), buildx's CSV rule otherwise
+  const parseOutput = await import('../../control/deps.js').then((d) => d.loadExporter()).then((m) => m.parseOutputSpec, () => parseOutputCsv);
   const printer = makePrinter(f.progress, process.stderr, process.stdout);
   try {
     // one local source name per distinct directory, so targets sharing a context share its vertex
@@ -33,45 +58,53 @@ export async function runBake(names: string[], f: { file: string[]; print?: bool
       if (!dirNames.has(dir)) dirNames.set(dir, dirNames.size ? `context-${dirNames.size}` : 'context');
       return dirNames.get(dir)!;
     };
+    const isLocal = (v: string) => !v.includes('://') && !v.startsWith('target:');
     const defs = new Map<string, { def: Definition; imageConfig: unknown }>();
     for (const n of selected) {
       const t = bf.targets[n]!;
-      const localCtx: Record<string, string> = {};
-      for (const [k, v] of Object.entries(t.contexts)) if (!v.includes('://') && !v.startsWith('target:')) localCtx[k] = nameFor(v);
+      if (!fs.existsSync(t.dockerfile)) throw new UsageError(`bake target ${n}: cannot read ${path.relative(process.cwd(), t.dockerfile) || t.dockerfile}: no such file`);
       const di = readDockerignore(t.context, t.dockerfile);
       const r = await dockerfileToLLB({
         dockerfile: fs.readFileSync(t.dockerfile, 'utf8'),
         filename: path.relative(process.cwd(), t.dockerfile),
         ...(t.target ? { target: t.target } : {}),
+        ...(t.platforms?.length ? { platform: t.platforms[0]! } : {}),
         buildArgs: t.args,
         buildContexts: Object.fromEntries(Object.entries(t.contexts).map(([k, v]) => [k, v.startsWith('target:') ? `bake-target-${v.slice(7)}` : v])),
         contextName: nameFor(t.context),
         contextDir: t.context,
         ...(di !== undefined ? { dockerignore: di } : {}),
-        resolveImage: (ref) => svc.resolveImage(ref),
+        resolveImage,
       });
-      // local://<ctxname> sources of named contexts: rename by directory; target: ones are spliced
-      let def = r.definition;
+      // `target:` contexts are the converted dependency's whole definition, spliced in
       const subs: Record<string, Definition> = {};
       for (const [k, v] of Object.entries(t.contexts)) if (v.startsWith('target:')) subs[k] = defs.get(v.slice(7))!.def;
-      def = spliceContexts(def, subs);
-      defs.set(n, { def, imageConfig: r.imageConfig });
+      defs.set(n, { def: spliceContexts(r.definition, subs), imageConfig: r.imageConfig });
     }
     const localDirs: Record<string, string> = {};
     for (const [dir, name] of dirNames) localDirs[name] = dir;
-    for (const n of selected) for (const [k, v] of Object.entries(bf.targets[n]!.contexts)) if (!v.includes('://') && !v.startsWith('target:')) localDirs[k] = v;
+    for (const n of selected) for (const [k, v] of Object.entries(bf.targets[n]!.contexts)) if (isLocal(v)) localDirs[k] = v;
     const jobId = randomUUID();
+    // Every target's solve is in flight at once on the one connection: the service's solver
+    // dedups the vertices they share.
     const results = await Promise.all(
       selected.map(async (n): Promise<[string, SolveResponse]> => {
         const t = bf.targets[n]!;
         const id = `${jobId}-${n}`;
         let ended!: () => void;
         const end = new Promise<void>((r) => (ended = r));
-        statusWithEnd(svc, id, (e) => printer.event(e), () => ended());
-        const outputs = t.output.length ? t.output.map(parseOut) : t.tags.length ? [{ type: 'docker', attrs: { name: t.tags.join(',') } }] : [];
+        const un = c.statusWithEnd(id, (e) => printer.event(e), () => ended());
+        const outputs: OutputSpec[] = t.output.length ? t.output.map((o) => parseOutput(o)) : t.tags.length ? [{ type: 'docker', attrs: { name: t.tags.join(',') } }] : [];
+        if (t.tags.length) for (const o of outputs) if (['image', 'docker', 'registry'].includes(o.type) && !o.attrs['name']) o.attrs['name'] = t.tags.join(',');
         const { def, imageConfig } = defs.get(n)!;
-        const r = await svc.solve({ id, input: { kind: 'definition', definition: { ...def, imageConfig: imageConfig as Definition['imageConfig'] }, localDirs }, options: { outputs, name: `bake ${n}` } });
-        await end;
+        const r = await c.api.solve({
+          id,
+          input: { kind: 'definition', definition: { ...def, imageConfig: imageConfig as Definition['imageConfig'] }, localDirs },
+          options: { outputs, name: `bake ${n}`, ...(t.noCache ? { noCache: true } : {}) },
+        });
+        // the end marker follows the last event; a remote one that never comes must not hang bake
+        await Promise.race([end, new Promise((res) => setTimeout(res, 5000).unref())]);
+        un();
         return [n, r];
       }),
     );
@@ -85,17 +118,7 @@ export async function runBake(names: string[], f: { file: string[]; print?: bool
       }
     return failed ? 1 : 0;
   } finally {
-    await svc.close();
+    await client?.close();
+    await c.close();
   }
-}
-
-function parseOut(s: string): { type: string; attrs: Record<string, string> } {
-  const attrs: Record<string, string> = {};
-  let type = 'local';
-  for (const part of s.split(',')) {
-    const [k, ...v] = part.split('=');
-    if (k === 'type') type = v.join('=');
-    else if (k) attrs[k] = v.join('=');
-  }
-  return { type, attrs };
 }

@@ -12,6 +12,9 @@ export interface BakeTarget {
   /** name → path | docker-image://ref | target:NAME */
   contexts: Record<string, string>;
   output: string[];
+  /** `platforms` (Kiln builds linux/amd64 only; anything else is refused before building) */
+  platforms?: string[];
+  noCache?: boolean;
 }
 
 export interface BakeFile {
@@ -74,6 +77,8 @@ function fromBake(doc: Raw, dir: string): BakeFile {
       ...(t['target'] ? { target: String(t['target']) } : {}),
       contexts: Object.fromEntries(Object.entries(strMap(t['contexts'])).map(([k, v]) => [k, v.includes('://') || v.startsWith('target:') ? v : path.resolve(ctx, v)])),
       output: strList(t['output']),
+      ...(t['platforms'] !== undefined ? { platforms: strList(t['platforms']) } : {}),
+      ...(t['no-cache'] !== undefined ? { noCache: t['no-cache'] === true || t['no-cache'] === 'true' } : {}),
     };
   }
   const groups: BakeFile['groups'] = {};
@@ -141,10 +146,14 @@ export function selectTargets(f: BakeFile, names: string[]): string[] {
   return out;
 }
 
-/** `--print`: buildx's shape. */
+/** `--print`: buildx's shape (and its key names: `no-cache`, `platforms`). */
 export function printable(f: BakeFile, selected: string[], names: string[]): unknown {
+  const shown = (t: BakeTarget) => {
+    const { noCache, ...rest } = t;
+    return { ...rest, ...(noCache !== undefined ? { 'no-cache': noCache } : {}) };
+  };
   return {
     group: { default: { targets: names.length ? names : selected } },
-    target: Object.fromEntries(selected.map((n) => [n, f.targets[n]])),
+    target: Object.fromEntries(selected.map((n) => [n, shown(f.targets[n]!)])),
   };
 }
