@@ -1,22 +1,18 @@
 // The editor shell: toolbar, palette, canvas, inspector, bottom panel (logs / Dockerfile source).
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { ReactFlow, ReactFlowProvider, MiniMap, Controls, Background, useReactFlow, type Connection, type NodeChange, type EdgeChange, type Edge } from '@xyflow/react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { ReactFlowProvider } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import './styles.css';
 import type { InfoResponse } from '../../engine/control/api.js';
 import { validateGraphDocument } from '../../engine/frontend/graph/validate.js';
 import { graphToDockerfile } from '../../engine/frontend/graph/dockerfile.js';
 import { getApi } from './api/index.js';
-import { useEditor, issuesByNode, downstreamOf } from './store.js';
-import { KilnNode, type KilnFlowNode } from './KilnNode.js';
+import { useEditor, issuesByNode } from './store.js';
 import { Inspector } from './Inspector.js';
-import { PALETTE, kindFamily } from './titles.js';
-
-const kindOf = (k: string) => kindFamily(k as Parameters<typeof kindFamily>[0]);
+import { Canvas } from './Canvas.js';
+import { PALETTE } from './titles.js';
 import { runGraph, cancelRun, outputFor } from './run.js';
 import { EXAMPLE } from './example.js';
-
-const nodeTypes = { kiln: KilnNode };
 
 function Palette() {
   const [q, setQ] = useState('');
@@ -44,87 +40,6 @@ function Palette() {
         </div>
       ))}
     </aside>
-  );
-}
-
-function Canvas() {
-  const doc = useEditor((s) => s.doc);
-  const selected = useEditor((s) => s.selected);
-  const running = useEditor((s) => s.running);
-  const status = useEditor((s) => s.status);
-  const changed = useEditor((s) => s.changed);
-  const { screenToFlowPosition, fitView } = useReactFlow();
-  const issues = useMemo(() => issuesByNode(doc), [doc]);
-  const affected = useMemo(() => downstreamOf(doc, changed), [doc, changed]);
-  const groupOf = useMemo(() => new Map(doc.groups.flatMap((g) => g.nodes.map((id) => [id, g.name] as const))), [doc.groups]);
-  const nodes: KilnFlowNode[] = useMemo(
-    () => doc.nodes.map((n) => ({ id: n.id, type: 'kiln', position: n.position, selected: selected.includes(n.id), data: { node: n, issues: (issues[n.id] ?? []).map((i) => i.message), affected: affected.has(n.id), group: groupOf.get(n.id) } })),
-    [doc.nodes, selected, issues, affected, groupOf],
-  );
-  const edges: Edge[] = useMemo(
-    () => doc.edges.map((e) => ({ id: e.id, source: e.source, sourceHandle: e.sourcePort, target: e.target, targetHandle: e.targetPort, animated: running && status[e.target]?.state === 'running', className: e.sourcePort === 'config' ? 'edge-config' : 'edge-fs' })),
-    [doc.edges, running, status],
-  );
-  const onNodesChange = useCallback((changes: NodeChange<KilnFlowNode>[]) => {
-    const st = useEditor.getState();
-    let sel: string[] | undefined;
-    for (const c of changes) {
-      // a drag is one undo step: history pauses while dragging and records the drop
-      if (c.type === 'position' && c.position && !c.dragging) useEditor.temporal.getState().resume(), st.moveNode(c.id, c.position);
-      else if (c.type === 'position' && c.position) useEditor.temporal.getState().pause(), useEditor.setState({ doc: { ...useEditor.getState().doc, nodes: useEditor.getState().doc.nodes.map((n) => (n.id === c.id ? { ...n, position: c.position! } : n)) } });
-      else if (c.type === 'select') {
-        sel ??= [...st.selected];
-        sel = c.selected ? [...new Set([...sel, c.id])] : sel.filter((x) => x !== c.id);
-      }
-    }
-    if (sel) st.select(sel);
-  }, []);
-  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
-    for (const c of changes) if (c.type === 'remove') useEditor.getState().removeEdge(c.id);
-  }, []);
-  const onConnect = useCallback((c: Connection) => {
-    useEditor.getState().connect({ source: c.source, sourcePort: c.sourceHandle ?? 'out', target: c.target, targetPort: c.targetHandle ?? 'in' });
-  }, []);
-  useEffect(() => {
-    const t = setTimeout(() => fitView({ padding: 0.2, maxZoom: 1.2 }), 50);
-    return () => clearTimeout(t);
-  }, [doc.name, doc.groups.length, fitView]);
-  useEffect(() => {
-    const onFit = () => fitView({ padding: 0.2, maxZoom: 1.2 });
-    window.addEventListener('kiln:fit', onFit);
-    return () => window.removeEventListener('kiln:fit', onFit);
-  }, [fitView]);
-  return (
-    <div
-      className="canvas"
-      onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; }}
-      onDrop={(e) => {
-        e.preventDefault();
-        const kind = e.dataTransfer.getData('application/kiln-node');
-        const item = PALETTE.find((p) => p.kind === kind);
-        if (item) useEditor.getState().addNode(item.kind, item.params, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
-      }}
-    >
-      <ReactFlow
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        onNodesChange={onNodesChange}
-        onEdgesChange={onEdgesChange}
-        onConnect={onConnect}
-        onPaneClick={() => useEditor.getState().select([])}
-        deleteKeyCode={null}
-        minZoom={0.05}
-        onlyRenderVisibleElements
-        fitView
-        fitViewOptions={{ padding: 0.2, maxZoom: 1.2 }}
-      >
-        <MiniMap pannable zoomable nodeColor={(n) => ({ source: '#3b82c4', op: '#3f9a63', config: '#9467cf', export: '#c66f33' })[(n.data as { node?: { kind: string } }).node ? kindOf((n.data as { node: { kind: string } }).node.kind) : 'op']} />
-        <Controls />
-        <Background />
-      </ReactFlow>
-      {doc.nodes.length === 0 && <EmptyState />}
-    </div>
   );
 }
 
@@ -337,7 +252,7 @@ export function App() {
       <main className="body">
         <Palette />
         <ReactFlowProvider>
-          <Canvas />
+          <Canvas empty={<EmptyState />} />
         </ReactFlowProvider>
         <Inspector issues={issues} onExport={setExporting} />
       </main>

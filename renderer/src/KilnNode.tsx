@@ -6,7 +6,7 @@ import { inputPorts, outputPorts } from '../../engine/frontend/graph/ports.js';
 import { useEditor } from './store.js';
 import { nodeTitle, kindFamily } from './titles.js';
 
-export type KilnNodeData = { node: GraphNode; issues: string[]; affected: boolean; group?: string };
+export type KilnNodeData = { node: GraphNode; issues: string[]; affected: boolean };
 export type KilnFlowNode = Node<KilnNodeData, 'kiln'>;
 
 function elapsed(ms: number): string {
@@ -32,7 +32,7 @@ function Badge({ id }: { id: string }) {
 }
 
 export const KilnNode = memo(function KilnNode({ data, selected }: NodeProps<KilnFlowNode>) {
-  const { node, issues, affected, group } = data;
+  const { node, issues, affected } = data;
   const state = useEditor((s) => s.status[node.id]?.state);
   const error = useEditor((s) => s.status[node.id]?.error);
   const warnings = useEditor((s) => s.warnings[node.id]);
@@ -49,7 +49,7 @@ export const KilnNode = memo(function KilnNode({ data, selected }: NodeProps<Kil
       {ins.map((p, i) => (
         <Handle key={p.name} id={p.name} type="target" position={Position.Left} className={`port port-${p.type}`} style={{ top: `${((i + 1) / (ins.length + 1)) * 100}%` }} title={`${p.name} (${p.type})`} />
       ))}
-      <div className="kkind">{node.kind}{group ? <span className="kgroup" data-testid="group"> · {group}</span> : null}{node.location ? <span> · L{node.location.startLine}</span> : null}</div>
+      <div className="kkind">{node.kind}{node.location ? <span> · L{node.location.startLine}</span> : null}</div>
       <div className="ktitle mono">{nodeTitle(node)}</div>
       <Badge id={node.id} />
       {issues.length > 0 && <div className="kissue">⚠ {issues[0]}</div>}

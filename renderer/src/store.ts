@@ -108,11 +108,11 @@ export const useEditor = create<EditorState>()(
       newDocument: () => set({ doc: emptyDocument(), selected: [], dirty: false, fileName: undefined, dockerfile: undefined, status: {}, logs: {}, changed: [] }),
       loadDocument: (doc, fileName) => {
         const needsLayout = doc.nodes.length > 0 && doc.nodes.every((n) => n.position.x === 0 && n.position.y === 0);
-        set({ doc: needsLayout ? { ...doc, nodes: layoutNodes(doc.nodes, doc.edges) } : doc, fileName, dirty: false, selected: [], status: {}, logs: {}, dockerfile: undefined, changed: [] });
+        set({ doc: needsLayout ? { ...doc, nodes: layoutNodes(doc.nodes, doc.edges, doc.groups) } : doc, fileName, dirty: false, selected: [], status: {}, logs: {}, dockerfile: undefined, changed: [] });
       },
       openDockerfile: (text, filename = 'Dockerfile') => {
         const doc = dockerfileToGraph(text, filename);
-        set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges) }, warnings: {}, dockerfile: { text, filename }, fileName: undefined, dirty: false, selected: [], status: {}, logs: {}, changed: [] });
+        set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges, doc.groups) }, warnings: {}, dockerfile: { text, filename }, fileName: undefined, dirty: false, selected: [], status: {}, logs: {}, changed: [] });
       },
       addNode: (kind, params, position = { x: 80, y: 80 }) => {
         const doc = get().doc;
@@ -175,7 +175,7 @@ export const useEditor = create<EditorState>()(
       },
       autoLayout: () => {
         const doc = get().doc;
-        set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges) }, dirty: true });
+        set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges, doc.groups) }, dirty: true });
       },
       markSaved: (fileName) => set({ dirty: false, ...(fileName ? { fileName } : {}) }),
       setNotice: (notice) => set({ notice }),

@@ -39,8 +39,8 @@ describeWith(['engine', 'browser'], 'visual editor (headless Chromium against ki
     expect(kinds.filter((k) => k === 'image')).toHaveLength(2);
     expect(kinds).toContain('run');
     expect(kinds).toContain('copy');
-    const groups = await page.locator('.knode [data-testid="group"]').allTextContents();
-    expect(new Set(groups.map((g) => g.replace(/^ · /, '')))).toEqual(new Set(['build', 'stage 1']));
+    const groups = await page.getByTestId('frame-title').allTextContents();
+    expect(new Set(groups)).toEqual(new Set(['build', 'stage 1']));
     // build checks from the engine's Dockerfile frontend show on the node they point at
     await expect.poll(() => page.locator('.knode[data-kind="image"] [data-testid="warning"]').first().textContent().catch(() => ''), { timeout: 20_000 }).toMatch(/FromAsCasing/);
     await page.locator('.srcline[data-line="2"]').click();
@@ -48,6 +48,47 @@ describeWith(['engine', 'browser'], 'visual editor (headless Chromium against ki
     expect(await page.locator('.srcline.hl').count()).toBe(1);
     await page.screenshot({ path: path.join(shots, 'dockerfile-dark.png') });
   });
+
+  it('draws stages as frames around their nodes, colours the minimap by kind, and keeps status readable zoomed out', async () => {
+    await page.evaluate(() => window.location.reload());
+    const df = path.join(tmp, 'stages.Dockerfile');
+    fs.writeFileSync(df, 'FROM busybox:local AS base\nRUN echo base > /base\n\nFROM base AS app\nRUN cat /base > /app\nCOPY --from=base /base /copied\n');
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Open Dockerfile…' }).first().click();
+    await (await chooser).setFiles(df);
+    await page.getByTestId('frame').first().waitFor();
+    expect(new Set(await page.getByTestId('frame-title').allTextContents())).toEqual(new Set(['base', 'app']));
+    // every node of a stage lies inside its frame's box on screen
+    const box = async (sel: string) => (await page.locator(sel).boundingBox())!;
+    const appFrame = await box('[data-testid="frame"][data-group="app"]');
+    const baseFrame = await box('[data-testid="frame"][data-group="base"]');
+    const inside = (b: { x: number; y: number; width: number; height: number }, f: typeof b) => b.x >= f.x && b.y >= f.y && b.x + b.width <= f.x + f.width && b.y + b.height <= f.y + f.height;
+    const copyNode = await box('.knode[data-kind="copy"]');
+    expect(inside(copyNode, appFrame)).toBe(true);
+    expect(inside(copyNode, baseFrame)).toBe(false);
+    // frames do not overlap each other
+    expect(appFrame.x >= baseFrame.x + baseFrame.width || baseFrame.x >= appFrame.x + appFrame.width || appFrame.y >= baseFrame.y + baseFrame.height || baseFrame.y >= appFrame.y + appFrame.height).toBe(true);
+    // the minimap draws nodes in their kind's colour
+    const fill = (cls: string) => page.locator(`.react-flow__minimap-node.${cls}`).first().evaluate((el) => getComputedStyle(el).fill);
+    const [src, op] = [await fill('mm-fam-source'), await fill('mm-fam-op')];
+    expect(src).not.toBe(op);
+    expect(src).not.toMatch(/none|transparent|rgba\(0, 0, 0, 0\)/);
+    // run it, zoom far out: the state still reads at a legible size on screen
+    const last = page.locator('.knode[data-kind="copy"]');
+    await last.click();
+    await page.keyboard.press('Control+Enter');
+    await expect.poll(() => last.locator('[data-testid="status"]').textContent(), { timeout: 120_000 }).toMatch(/done|cached/);
+    const zoomNow = () => page.locator('.react-flow__viewport').evaluate((el) => new DOMMatrix(getComputedStyle(el).transform).a);
+    // zoom out to a quarter: 12px text would be 3px on screen here
+    for (let i = 0; i < 12 && (await zoomNow()) > 0.26; i++) await page.locator('.react-flow__controls-zoomout').click();
+    await expect.poll(() => page.locator('.canvas').getAttribute('data-far')).toBe('true');
+    expect(await zoomNow()).toBeLessThan(0.3);
+    const badge = (await last.locator('[data-testid="status"]').boundingBox())!;
+    expect(badge.height).toBeGreaterThanOrEqual(10);
+    await page.screenshot({ path: path.join(shots, 'stages-zoomed-out.png') });
+    await page.locator('.react-flow__controls-fitview').click();
+    await page.screenshot({ path: path.join(shots, 'stages-dark.png') });
+  }, 200_000);
 
   it('runs the example to an OCI tar that skopeo reads, with nodes reaching done', async () => {
     page.once('dialog', (d) => d.accept());

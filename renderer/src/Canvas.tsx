@@ -1,0 +1,179 @@
+// The canvas: the document's nodes and edges in React Flow, with groups drawn as parent frames.
+// The store keeps absolute positions; positions React Flow reports for children are relative to
+// their frame and are mapped back here.
+import { useCallback, useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { ReactFlow, MiniMap, Controls, Background, useReactFlow, useStore, type Connection, type NodeChange, type EdgeChange, type Edge, type Node } from '@xyflow/react';
+import { useEditor, issuesByNode, downstreamOf } from './store.js';
+import { KilnNode, type KilnFlowNode } from './KilnNode.js';
+import { FrameNode, type FrameFlowNode } from './FrameNode.js';
+import { PALETTE, kindFamily } from './titles.js';
+import { NODE_W, NODE_H } from './layout.js';
+import { computeFrames, isFrameId, nodeParents, type Frame } from './groups.js';
+
+const nodeTypes = { kiln: KilnNode, frame: FrameNode };
+type FlowNode = KilnFlowNode | FrameFlowNode;
+
+/** Below this zoom a node shows its status in place of its details, scaled to stay readable. */
+export const FAR_ZOOM = 0.5;
+
+/** Publishes the zoom as CSS variables (--iz = 1/zoom) so status marks keep their on-screen size. */
+function ZoomScale({ target }: { target: React.RefObject<HTMLDivElement | null> }) {
+  const zoom = useStore((s) => s.transform[2]);
+  useEffect(() => {
+    const el = target.current;
+    if (!el) return;
+    el.style.setProperty('--iz', String(1 / zoom));
+    el.dataset.far = zoom < FAR_ZOOM ? 'true' : 'false';
+  }, [zoom, target]);
+  return null;
+}
+
+const mmColor = (n: Node) => {
+  if (n.type === 'frame') return 'transparent';
+  const kind = (n.data as { node?: { kind: string } }).node?.kind;
+  return `var(--${kind ? kindFamily(kind as Parameters<typeof kindFamily>[0]) : 'op'})`;
+};
+const mmClass = (n: Node) => (n.type === 'frame' ? 'mm-frame' : `mm-fam-${kindFamily(((n.data as { node: { kind: string } }).node.kind) as Parameters<typeof kindFamily>[0])}`);
+
+export function Canvas({ empty }: { empty: ReactNode }) {
+  const doc = useEditor((s) => s.doc);
+  const selected = useEditor((s) => s.selected);
+  const running = useEditor((s) => s.running);
+  const status = useEditor((s) => s.status);
+  const changed = useEditor((s) => s.changed);
+  const { screenToFlowPosition, fitView } = useReactFlow();
+  const wrap = useRef<HTMLDivElement>(null);
+  const issues = useMemo(() => issuesByNode(doc), [doc]);
+  const affected = useMemo(() => downstreamOf(doc, changed), [doc, changed]);
+  const frames = useMemo(() => computeFrames(doc), [doc]);
+  const parents = useMemo(() => nodeParents(frames), [frames]);
+  // what the last render gave React Flow, to map its relative positions back to absolute ones
+  const geo = useRef<{ frames: Map<string, Frame>; parents: Map<string, Frame> }>({ frames: new Map(), parents: new Map() });
+  geo.current = { frames: new Map(frames.map((f) => [f.id, f])), parents };
+
+  const nodes: FlowNode[] = useMemo(() => {
+    const byId = new Map(frames.map((f) => [f.id, f]));
+    const rel = (x: number, y: number, parent?: string) => {
+      const p = parent ? byId.get(parent) : undefined;
+      return p ? { x: x - p.x, y: y - p.y } : { x, y };
+    };
+    const out: FlowNode[] = frames.map((f) => ({
+      id: f.id,
+      type: 'frame',
+      position: rel(f.x, f.y, f.parent),
+      ...(f.parent ? { parentId: f.parent } : {}),
+      data: { name: f.name, kind: f.kind, members: f.members },
+      style: { width: f.w, height: f.h },
+      width: f.w,
+      height: f.h,
+      selectable: false,
+      dragHandle: '.frame-drag',
+      zIndex: f.depth - 10,
+      className: 'rf-frame',
+    }));
+    for (const n of doc.nodes) {
+      const parent = parents.get(n.id);
+      out.push({
+        id: n.id,
+        type: 'kiln',
+        position: rel(n.position.x, n.position.y, parent?.id),
+        ...(parent ? { parentId: parent.id } : {}),
+        selected: selected.includes(n.id),
+        zIndex: 1,
+        // controlled nodes carry no measured size; the minimap needs one to draw them
+        initialWidth: NODE_W,
+        initialHeight: NODE_H,
+        data: { node: n, issues: (issues[n.id] ?? []).map((i) => i.message), affected: affected.has(n.id) },
+      });
+    }
+    return out;
+  }, [doc.nodes, frames, parents, selected, issues, affected]);
+  const edges: Edge[] = useMemo(
+    () => doc.edges.map((e) => ({ id: e.id, source: e.source, sourceHandle: e.sourcePort, target: e.target, targetHandle: e.targetPort, zIndex: 1, animated: running && status[e.target]?.state === 'running', className: e.sourcePort === 'config' ? 'edge-config' : 'edge-fs' })),
+    [doc.edges, running, status],
+  );
+
+  const onNodesChange = useCallback((changes: NodeChange<FlowNode>[]) => {
+    const st = useEditor.getState();
+    const { frames: fr, parents: pa } = geo.current;
+    let sel: string[] | undefined;
+    for (const c of changes) {
+      if (c.type === 'position' && c.position) {
+        // a drag is one undo step: history pauses while dragging and records the drop
+        const t = useEditor.temporal.getState();
+        if (c.dragging) t.pause();
+        else t.resume();
+        const doc = useEditor.getState().doc;
+        let moved: Map<string, { x: number; y: number }>;
+        if (isFrameId(c.id)) {
+          const f = fr.get(c.id);
+          if (!f) continue;
+          const parent = f.parent ? fr.get(f.parent) : undefined;
+          const dx = c.position.x + (parent?.x ?? 0) - f.x;
+          const dy = c.position.y + (parent?.y ?? 0) - f.y;
+          if (!dx && !dy && c.dragging) continue;
+          const members = new Set(f.members);
+          moved = new Map(doc.nodes.filter((n) => members.has(n.id)).map((n) => [n.id, { x: n.position.x + dx, y: n.position.y + dy }]));
+        } else {
+          const p = pa.get(c.id);
+          moved = new Map([[c.id, { x: c.position.x + (p?.x ?? 0), y: c.position.y + (p?.y ?? 0) }]]);
+        }
+        const nodes = doc.nodes.map((n) => (moved.has(n.id) ? { ...n, position: moved.get(n.id)! } : n));
+        useEditor.setState({ doc: { ...doc, nodes }, ...(c.dragging ? {} : { dirty: true }) });
+      } else if (c.type === 'select' && !isFrameId(c.id)) {
+        sel ??= [...st.selected];
+        sel = c.selected ? [...new Set([...sel, c.id])] : sel.filter((x) => x !== c.id);
+      }
+    }
+    if (sel) st.select(sel);
+  }, []);
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    for (const c of changes) if (c.type === 'remove') useEditor.getState().removeEdge(c.id);
+  }, []);
+  const onConnect = useCallback((c: Connection) => {
+    useEditor.getState().connect({ source: c.source, sourcePort: c.sourceHandle ?? 'out', target: c.target, targetPort: c.targetHandle ?? 'in' });
+  }, []);
+  useEffect(() => {
+    const t = setTimeout(() => fitView({ padding: 0.1, maxZoom: 1.2 }), 50);
+    return () => clearTimeout(t);
+  }, [doc.name, doc.groups.length, fitView]);
+  useEffect(() => {
+    const onFit = () => fitView({ padding: 0.1, maxZoom: 1.2 });
+    window.addEventListener('kiln:fit', onFit);
+    return () => window.removeEventListener('kiln:fit', onFit);
+  }, [fitView]);
+  return (
+    <div
+      className="canvas"
+      ref={wrap}
+      onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; }}
+      onDrop={(e) => {
+        e.preventDefault();
+        const kind = e.dataTransfer.getData('application/kiln-node');
+        const item = PALETTE.find((p) => p.kind === kind);
+        if (item) useEditor.getState().addNode(item.kind, item.params, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+      }}
+    >
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onPaneClick={() => useEditor.getState().select([])}
+        deleteKeyCode={null}
+        minZoom={0.05}
+        onlyRenderVisibleElements
+        fitView
+        fitViewOptions={{ padding: 0.1, maxZoom: 1.2 }}
+      >
+        <ZoomScale target={wrap} />
+        <MiniMap pannable zoomable nodeColor={mmColor} nodeClassName={mmClass} nodeStrokeColor={(n) => (n.type === 'frame' ? 'var(--muted)' : 'transparent')} nodeStrokeWidth={4} />
+        <Controls />
+        <Background />
+      </ReactFlow>
+      {doc.nodes.length === 0 && empty}
+    </div>
+  );
+}
