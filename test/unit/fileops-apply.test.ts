@@ -1,6 +1,6 @@
 // FileOp actions on host directories (engine/worker/fileops), on real temp dirs as root: the
 // resulting trees are read back with lstat (modes, owners, mtimes), contents and link targets.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -349,5 +349,45 @@ describe('copy', () => {
     ac.abort();
     await expect(apply(d, [{ action: 'mkfile', path: '/late', mode: 0o644, data: '' }], [], ac.signal)).rejects.toThrow();
     expect(existsSync(join(d, 'late'))).toBe(false);
+  });
+});
+
+/** can this machine mount overlayfs (root, kernel support)? the runc worker's dest is such a mount */
+function overlayWorks(): boolean {
+  const d = fresh('probe');
+  for (const x of ['l', 'u', 'w', 'm']) mkdirSync(join(d, x));
+  const r = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${d}/l,upperdir=${d}/u,workdir=${d}/w`, `${d}/m`]);
+  if (r.status !== 0) return false;
+  spawnSync('umount', [`${d}/m`]);
+  return true;
+}
+
+describe.skipIf(!overlayWorks())('on an overlayfs mount', () => {
+  it('removing or replacing a lower entry leaves a whiteout or a replacing file in the upper dir; lower is untouched', async () => {
+    const d = fresh('ovl');
+    for (const x of ['u', 'w', 'm']) mkdirSync(join(d, x));
+    const lower = tree(join(d, 'l'), { f: 'lower f', 'dir/x': 'x', 'keep/k': 'k' });
+    const src = tree(fresh('src'), { new: 'new' });
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${d}/u,workdir=${d}/w`, `${d}/m`]);
+    try {
+      const m = join(d, 'm');
+      await apply(m, [
+        { action: 'rm', path: '/f' },
+        { action: 'mkfile', path: '/dir', mode: 0o644, data: b64('new') },
+        { action: 'copy', src: 0, srcPath: '/new', destPath: '/keep/' },
+      ], [{ root: src, fromLocal: false }]);
+      expect(existsSync(join(m, 'f'))).toBe(false);
+      expect(readFileSync(join(m, 'dir'), 'utf8')).toBe('new');
+      expect(readFileSync(join(m, 'keep/new'), 'utf8')).toBe('new');
+      expect(readFileSync(join(m, 'keep/k'), 'utf8')).toBe('k');
+      const wh = lstatSync(join(d, 'u/f'));
+      expect(wh.isCharacterDevice() && wh.rdev === 0).toBe(true);
+      expect(lstatSync(join(d, 'u/dir')).isFile()).toBe(true);
+      expect(existsSync(join(d, 'u/keep/k'))).toBe(false);
+      expect(readFileSync(join(lower, 'f'), 'utf8')).toBe('lower f');
+      expect(readFileSync(join(lower, 'dir/x'), 'utf8')).toBe('x');
+    } finally {
+      execFileSync('umount', [join(d, 'm')]);
+    }
   });
 });

@@ -56,7 +56,10 @@ export class DestWriter {
       if (!keep) await this.setMeta(h, meta, true);
       return;
     }
-    if (st) await this.remove(h);
+    if (st?.isSymbolicLink()) {
+      await unlink(h);
+      this.dirs.clear();
+    } else if (st) await this.remove(h);
     await this.makeDir(h, meta);
   }
 
@@ -94,13 +97,18 @@ export class DestWriter {
     const st = await lstat(h).catch(() => undefined);
     if (!st) return;
     if (st.isDirectory()) await this.remove(h);
-    else await unlink(h);
+    else {
+      await unlink(h);
+      // a symlink may have been the way to a directory this writer resolved before
+      if (st.isSymbolicLink()) this.dirs.clear();
+    }
   }
 
   private async remove(h: string): Promise<void> {
+    if (h === this.root) throw new Error('cannot replace the root directory');
     await rm(h, { recursive: true, force: true });
-    // dirs under it are gone: forget them (and any pending mtimes inside)
-    for (const [k, v] of this.dirs) if (v === h || v.startsWith(h + '/')) this.dirs.delete(k);
+    // resolutions through it are stale (rare: a file or link replacing a directory, or the reverse)
+    this.dirs.clear();
     for (const k of this.dirTimes.keys()) if (k === h || k.startsWith(h + '/')) this.dirTimes.delete(k);
   }
 
