@@ -16,13 +16,20 @@ import type { JobSession, ProgressEvent, Result } from './solver/types.js';
 import { SCRATCH_ID } from './snapshot/types.js';
 import type { Worker } from './worker/types.js';
 import { createDockerWorker } from './worker/docker/index.js';
+import { createRuncWorker, runcUnavailable } from './worker/runc/index.js';
 
 export interface EngineOptions {
   root?: string;
   dockerHost?: string;
   parallelism?: number;
-  /** use this worker instead of the Docker worker (tests, other workers) */
+  /** use this worker instead of creating one (tests, other workers) */
   worker?: Worker;
+  /**
+   * which worker to create: `runc` (steps under runc on overlay snapshots, images from the Docker
+   * Engine), `docker` (every step a Docker container), or `auto` (runc where this machine allows
+   * it: Linux, root, runc, getfattr, overlayfs). Default: $KILN_WORKER, else auto.
+   */
+  workerKind?: 'auto' | 'runc' | 'docker';
   /** GC policy run after builds; [] disables automatic GC */
   gcPolicy?: PruneOptions[];
   /** at start, also remove kiln=1 images no record points at (only safe when this root is the Docker engine's only Kiln user) */
@@ -53,10 +60,20 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+async function createWorker(kind: EngineOptions['workerKind'], o: { dockerHost?: string; root: string; db: Database.Database }): Promise<Worker> {
+  const want = kind ?? ((process.env.KILN_WORKER as EngineOptions['workerKind']) || 'auto');
+  if (want !== 'auto' && want !== 'runc' && want !== 'docker') throw new Error(`KILN_WORKER must be auto, runc or docker, not ${JSON.stringify(want)}`);
+  if (want === 'docker') return createDockerWorker(o);
+  const why = runcUnavailable();
+  if (!why) return createRuncWorker(o);
+  if (want === 'runc') throw new Error(`the runc worker cannot run here: ${why}`);
+  return createDockerWorker(o);
+}
+
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   const root = opts.root ?? resolveRoot();
   const db = openStateDB(root);
-  const worker = opts.worker ?? (await createDockerWorker({ dockerHost: opts.dockerHost, root, db }));
+  const worker = opts.worker ?? (await createWorker(opts.workerKind, { dockerHost: opts.dockerHost, root, db }));
   const cache = new CacheManager(db);
   cache.attach(worker);
   if (!opts.skipReconcile) {
@@ -66,7 +83,7 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
       /* an unreachable engine must not stop the engine from starting (info() reports it) */
     }
   }
-  const solver = new Solver({ store: cache, parallelism: opts.parallelism ?? 4 });
+  const solver = new Solver({ store: cache, parallelism: opts.parallelism ?? 16 });
   const policy = opts.gcPolicy ?? defaultGCPolicy(root);
   let gcRunning: Promise<void> | undefined;
   let active = 0;

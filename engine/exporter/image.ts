@@ -69,6 +69,20 @@ export function mediaTypes(oci: boolean, compression: Compression): { manifest: 
   return { manifest: MT.dockerManifest, config: MT.dockerConfig, layer };
 }
 
+/** the image config as exported: the frontend's config with rootfs and history matching `diffIds` */
+export function finalConfig(imageConfig: ImageConfig | undefined, diffIds: string[], epoch?: number): ImageConfig {
+  const base = imageConfig ?? minimalConfig();
+  const created = epoch !== undefined ? new Date(epoch * 1000).toISOString().replace('.000Z', 'Z') : undefined;
+  const config: ImageConfig = {
+    ...base,
+    ...(created ? { created } : {}),
+    rootfs: { type: 'layers', diff_ids: diffIds },
+    history: fixHistory(base.history, diffIds.length, created),
+  };
+  if (created) config.history = config.history!.map((h) => ({ ...h, created }));
+  return config;
+}
+
 export async function assembleImage(layers: LayerRef[], imageConfig: ImageConfig | undefined, o: AssembleOpts): Promise<AssembledImage> {
   const compression = o.compression ?? 'gzip';
   const oci = o.oci ?? false;
@@ -82,18 +96,11 @@ export async function assembleImage(layers: LayerRef[], imageConfig: ImageConfig
     }));
     o.onProgress?.({ id: `layer ${l.diffId.slice(7, 19)}`, current: l.size, total: l.size });
   }
-  const base = imageConfig ?? minimalConfig();
   // with rewrite-timestamp the layer bytes change, so diff ids must be recomputed from the blob
   const diffIds = o.rewriteTimestamp && o.epoch !== undefined
     ? await Promise.all(blobs.map((b, i) => (compression === 'uncompressed' ? Promise.resolve(b.digest) : uncompressedDigest(b, compression, layers[i]!.diffId))))
     : layers.map((l) => l.diffId);
-  const config: ImageConfig = {
-    ...base,
-    ...(created ? { created } : base.created ? {} : {}),
-    rootfs: { type: 'layers', diff_ids: diffIds },
-    history: fixHistory(base.history, layers.length, created),
-  };
-  if (created) config.history = config.history!.map((h) => ({ ...h, created }));
+  const config = finalConfig(imageConfig, diffIds, o.epoch);
   const configBytes = Buffer.from(JSON.stringify(config));
   const configDesc: Descriptor = { mediaType: mt.config, digest: sha256(configBytes), size: configBytes.length };
   const layerDescs = blobs.map((b, i) => ({ mediaType: mt.layer, digest: b.digest, size: b.size, path: b.path, diffId: diffIds[i]! }));

@@ -8,7 +8,9 @@ import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
 import type { ExportRequest, ExportResponse } from './types.js';
 import type { Compression } from './compress.js';
-import { assembleImage, type AssembledImage } from './image.js';
+import { assembleImage, finalConfig, MT, type AssembledImage } from './image.js';
+import { loadImage } from '../worker/docker/load.js';
+import { sha256 } from '../llb/digest.js';
 import { writeDockerArchive, writeOciArchive } from './archive.js';
 import { writeRootfsTar } from './rootfs.js';
 import { writeLocal, writeZip } from './local.js';
@@ -70,14 +72,38 @@ function dockerOf(req: Omit<ExportRequest, 'attrs'>): Promise<Dockerode> {
   return import('../worker/docker/connect.js').then((m) => m.dockerFromEnv().docker);
 }
 
+/**
+ * type=docker into the engine: uncompressed layers (the engine would only decompress them) and
+ * none of those it already holds, so loading a result costs its new layers only.
+ */
+async function loadIntoEngine(docker: Dockerode, req: Omit<ExportRequest, 'attrs'>, tags: string[], epoch: number | undefined): Promise<ExportResponse> {
+  const layers = await req.worker.layers(req.result);
+  const config = finalConfig(req.imageConfig, layers.map((l) => l.diffId), epoch);
+  let skip = 0;
+  while (skip < layers.length && layers[skip]!.inEngine) skip++;
+  const bytes = layers.slice(skip).reduce((n, l) => n + l.size, 0);
+  const id = `loading ${layers.length - skip} new of ${layers.length} layers`;
+  req.onProgress?.({ id, current: 0, total: bytes });
+  const imageId = await loadImage(docker, layers, config, tags.map((n) => (n.lastIndexOf(':') > n.lastIndexOf('/') ? n : `${n}:latest`)));
+  req.onProgress?.({ id, current: bytes, total: bytes });
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: MT.dockerManifest,
+    config: { mediaType: MT.dockerConfig, digest: imageId, size: configBytes.length },
+    layers: layers.map((l) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest: l.diffId, size: l.size })),
+  }));
+  return { 'containerimage.digest': sha256(manifest), 'containerimage.config.digest': imageId, 'containerimage.id': imageId, 'image.name': tags.join(',') };
+}
+
 export async function exportResult(spec: OutputSpec, req: Omit<ExportRequest, 'attrs'>): Promise<ExportResponse> {
   const a = spec.attrs;
   const epoch = epochOf(a);
   const mtime = epoch ?? 0;
   switch (spec.type) {
     case 'docker': {
-      const img = await image(spec, req, false);
       const tags = names(a);
+      if (!a.dest && !bool(a['rewrite-timestamp'], false)) return loadIntoEngine(await dockerOf(req), req, tags, epoch);
+      const img = await image(spec, req, false);
       const res: ExportResponse = { 'containerimage.digest': img.manifestDesc.digest, 'containerimage.config.digest': img.configDesc.digest, 'image.name': tags.join(',') };
       if (a.dest) {
         const { out, done } = await destStream(a.dest, req);

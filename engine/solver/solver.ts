@@ -3,6 +3,7 @@
 // from the sources (cacheMap only, nothing executes), a cache lookup for the requested output
 // first, and only on a miss are the inputs' results resolved and the op executed. Executions are
 // shared by cache key across concurrent jobs, and are aborted only once no job needs them.
+import { setMaxListeners } from 'node:events';
 import { digestOf } from '../llb/digest.js';
 import { CanceledError, errorMessage, isAbort, SolveError } from './errors.js';
 import { ProgressFanout, DEFAULT_LOG_LIMIT, deliver, type Subscriber } from './progress.js';
@@ -72,6 +73,8 @@ export class Solver {
 
   async solve(req: SolveRequest): Promise<Result> {
     const controller = new AbortController();
+    // every running vertex of the job listens to this signal: a wide graph is not a leak
+    setMaxListeners(0, controller.signal);
     const onAbort = () => controller.abort(new CanceledError());
     if (req.signal?.aborted) throw new CanceledError();
     req.signal?.addEventListener('abort', onAbort, { once: true });

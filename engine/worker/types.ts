@@ -23,6 +23,12 @@ export interface LayerRef {
   diffId: string;
   size: number;
   open(): Promise<Readable>;
+  /**
+   * This layer (and every layer below it) already exists in the Docker Engine the worker uses, so
+   * a `docker load` may leave it out of the archive. A hint: a loader must retry with the layer
+   * included if the engine says otherwise.
+   */
+  inEngine?: boolean;
 }
 
 export interface ResolvedImage {

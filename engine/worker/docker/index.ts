@@ -84,7 +84,8 @@ export async function createDockerWorker(opts: { dockerHost?: string; root: stri
       const s = snapshotOf(result);
       if (s.kind === 'scratch') return [];
       const imageId = s.kind === 'image' ? s.imageId! : await (await import('./context.js')).imageFor(w, result);
-      return (await w.images.layers(imageId)).map((l) => ({ diffId: l.diffId, size: l.size, open: () => w.images.openLayer(l.path) }));
+      // an engine image's layers are in the engine (a docker load may leave them out)
+      return (await w.images.layers(imageId)).map((l) => ({ diffId: l.diffId, size: l.size, open: () => w.images.openLayer(l.path), inEngine: s.kind === 'image' }));
     },
     async exists(result) {
       const s = snapshotOf(result);
