@@ -57,37 +57,68 @@ export function rawjsonPrinter(write: (s: string) => void): Printer {
 }
 
 const SPIN = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+/** log lines kept per running step, as BuildKit's tty view shows them */
+const LOG_TAIL = 6;
 
-export function ttyPrinter(stream: NodeJS.WriteStream): Printer {
-  const vs = new Map<string, V>();
+type TV = V & { statuses: Map<string, { current: number; total?: number }> };
+
+export interface TtyOptions {
+  /** redraw period (ms) */
+  interval?: number;
+  now?: () => number;
+}
+
+/**
+ * BuildKit's tty view, redrawn in place: a header with elapsed time and done/total steps, one
+ * line per step that started (spinner and elapsed time while running; CACHED, ERROR or its
+ * duration after), byte progress and a log tail under running steps, and on done() a final frame
+ * that ends the header with FINISHED (or ERROR) and drops the tails.
+ */
+export function ttyPrinter(stream: NodeJS.WritableStream & { columns?: number }, o: TtyOptions = {}): Printer {
+  const now = o.now ?? Date.now;
+  const vs = new Map<string, TV>();
   let next = 1;
   let lines = 0;
   let frame = 0;
-  const t0 = Date.now();
-  const draw = () => {
+  const t0 = now();
+  const fit = (left: string, right: string, width: number) => {
+    const room = Math.max(8, width - right.length - 1);
+    const l = left.length > room ? left.slice(0, room - 1) + '…' : left.padEnd(room);
+    return `${l} ${right}`;
+  };
+  const draw = (final: boolean) => {
     const width = stream.columns || 100;
-    const out: string[] = [`[+] Building ${secs(Date.now() - t0)}`];
-    let lastLogs: string[] = [];
-    for (const v of vs.values()) {
-      const state = v.error ? 'ERROR' : v.cached ? 'CACHED' : v.completed ? secs(v.completed - (v.started ?? v.completed)) : v.started ? `${SPIN[frame % SPIN.length]} ${secs(Date.now() - v.started)}` : '';
-      if (!v.started && !v.cached && !v.error) continue;
-      out.push(` => ${v.name}`.slice(0, width - state.length - 2).padEnd(width - state.length - 2) + ' ' + state);
-      if (v.started && !v.completed && !v.cached) lastLogs = v.logs.slice(-6);
+    const t = now();
+    const shown = [...vs.values()].filter((v) => v.started || v.cached || v.error);
+    const done = shown.filter((v) => v.completed || v.cached || v.error).length;
+    const failed = shown.some((v) => v.error);
+    const out = [`[+] Building ${secs(t - t0)} (${done}/${vs.size})${final ? (failed ? ' ERROR' : ' FINISHED') : ''}`];
+    for (const v of shown) {
+      const running = !v.completed && !v.cached && !v.error;
+      const took = secs((v.completed ?? (running ? t : v.started ?? t)) - (v.started ?? v.completed ?? t));
+      const state = v.cached ? '0.0s' : running ? (final ? took : `${SPIN[frame % SPIN.length]} ${took}`) : took;
+      out.push(fit(` => ${v.cached ? 'CACHED ' : v.error ? 'ERROR ' : ''}${v.name}`, state, width));
+      if (!running || final) continue;
+      for (const [id, st] of v.statuses) out.push(fit(` => => ${id}`, st.total ? `${st.current}/${st.total}B` : `${st.current}B`, width));
+      for (const l of v.logs.slice(-LOG_TAIL)) out.push(` => => # ${l}`.slice(0, width - 1));
     }
-    for (const l of lastLogs) out.push(`    ${l}`.slice(0, width - 1));
     stream.write((lines ? `\x1b[${lines}A` : '') + out.map((l) => l + '\x1b[K').join('\n') + '\n\x1b[J');
     lines = out.length;
   };
   const timer = setInterval(() => {
     frame++;
-    draw();
-  }, 120);
+    draw(false);
+  }, o.interval ?? 120);
   timer.unref();
+  const get = (digest: string, name: string) => {
+    let v = vs.get(digest);
+    if (!v) vs.set(digest, (v = { n: next++, name, logs: [], statuses: new Map() }));
+    return v;
+  };
   return {
     event(e) {
       if (e.type === 'vertex') {
-        let v = vs.get(e.digest);
-        if (!v) vs.set(e.digest, (v = { n: next++, name: e.name, logs: [] }));
+        const v = get(e.digest, e.name);
         if (e.started) v.started ??= e.started;
         if (e.completed) v.completed = e.completed;
         if (e.cached) v.cached = true;
@@ -96,11 +127,14 @@ export function ttyPrinter(stream: NodeJS.WriteStream): Printer {
         const v = vs.get(e.vertex);
         if (v) v.logs.push(...e.data.replace(/\n$/, '').split('\n'));
         if (v && v.logs.length > 50) v.logs.splice(0, v.logs.length - 50);
+      } else if (e.type === 'status') {
+        const v = vs.get(e.vertex);
+        if (v) v.statuses.set(e.id, { current: e.current, ...(e.total !== undefined ? { total: e.total } : {}) });
       }
     },
     done() {
       clearInterval(timer);
-      draw();
+      draw(true);
     },
   };
 }
