@@ -125,11 +125,8 @@ describe('mkdir and mkfile', () => {
     expect(lstatSync(join(d, 'climbed')).isDirectory()).toBe(true);
   });
 
-  it('mkfile: base64 data, exact mode (setuid survives the chown), numeric owner, timestamp; a symlink at the path is replaced, not followed', async () => {
+  it('mkfile: base64 data, exact mode (setuid survives the chown), numeric owner, timestamp, parents made', async () => {
     const d = rootfs();
-    const victim = join(fresh('victim'), 'v');
-    writeFileSync(victim, 'untouched');
-    symlinkSync(victim, join(d, 'f'));
     await apply(d, [
       { action: 'mkfile', path: '/f', mode: 0o4755, data: b64('hello'), owner: { user: 7, group: 8 }, timestamp: T },
       { action: 'mkfile', path: '/new/dir/g', mode: 0o600, data: '' },
@@ -139,9 +136,21 @@ describe('mkdir and mkfile', () => {
     expect(mode(join(d, 'f'))).toBe(0o4755);
     expect(owner(join(d, 'f'))).toEqual({ uid: 7, gid: 8 });
     expect(mtimeS(join(d, 'f'))).toBe(T);
-    expect(readFileSync(victim, 'utf8')).toBe('untouched');
     expect(readFileSync(join(d, 'new/dir/g'), 'utf8')).toBe('');
     expect(mode(join(d, 'new/dir'))).toBe(0o755);
+    expect(mode(join(d, 'new/dir/g'))).toBe(0o600);
+  });
+
+  it('mkfile writes through a symlink at its path as BuildKit does, but inside the root; a directory there is an error', async () => {
+    const d = tree(rootfs(), { 'adir/': '' });
+    const victim = join(fresh('victim'), 'v');
+    writeFileSync(victim, 'untouched');
+    symlinkSync(victim, join(d, 'f'));
+    await apply(d, [{ action: 'mkfile', path: '/f', mode: 0o644, data: b64('inside') }]);
+    expect(readlinkSync(join(d, 'f'))).toBe(victim);
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(readFileSync(join(d, victim), 'utf8')).toBe('inside');
+    await expect(apply(d, [{ action: 'mkfile', path: '/adir', mode: 0o644, data: '' }])).rejects.toThrow('mkfile /adir: is a directory');
   });
 });
 
@@ -293,6 +302,18 @@ describe('copy', () => {
     await expect(apply(d, [{ action: 'copy', src: 0, srcPath: '/app/secret.key', destPath: '/k' }], [{ root: ctx, fromLocal: true, excludePatterns: ['**/*.key'] }])).rejects.toThrow('failed to compute cache key: "/app/secret.key": not found');
   });
 
+  it('attemptUnpack: what the archive records wins over chown and chmod (the 20.10 oracle applies neither)', async () => {
+    const ctx = fresh('ctx');
+    const pkg = tree(fresh('pkg'), { 'pkg/a': 'a' });
+    chmodSync(join(pkg, 'pkg/a'), 0o640);
+    execFileSync('tar', ['--owner=3', '--group=4', '--numeric-owner', '-C', pkg, '-cjf', join(ctx, 'p.tar.bz2'), 'pkg']);
+    const d = rootfs();
+    await apply(d, [{ action: 'copy', src: 0, srcPath: '/p.tar.bz2', destPath: '/own/', attemptUnpack: true, createDestPath: true, owner: { user: 'app' }, mode: 0o700 }], [{ root: ctx, fromLocal: true }]);
+    expect(owner(join(d, 'own/pkg/a'))).toEqual({ uid: 3, gid: 4 });
+    expect(mode(join(d, 'own/pkg/a'))).toBe(0o640);
+    expect(owner(join(d, 'own'))).toEqual({ uid: 1001, gid: 1002 });
+  });
+
   it('attemptUnpack extracts a generated .tar.gz (owners, modes, links kept) and copies a non-archive as is', async () => {
     const ctx = fresh('ctx');
     const pkg = tree(fresh('pkg'), { 'pkg/sub/b.sh': 'b', 'pkg/a.txt': 'a' });
@@ -321,24 +342,45 @@ describe('copy', () => {
     expect(lstatSync(join(d, 'h/a')).nlink).toBe(2);
   });
 
-  it('destination symlinks: a file replaces a link, a link to a directory is that directory, nothing escapes the root', async () => {
+  it('top-level destination symlinks are followed inside the root (BuildKit), so nothing escapes it', async () => {
     const s = snapshot();
     const outside = tree(fresh('outside'), { 'target': 'outside' });
     const d = tree(rootfs(), { 'real/': '' });
     symlinkSync(join(outside, 'target'), join(d, 'file-link'));
     symlinkSync('/real', join(d, 'dir-link'));
     symlinkSync(outside, join(d, 'host'));
+    symlinkSync('/nowhere', join(d, 'dangling'));
     await apply(d, [
       { action: 'copy', src: 0, srcPath: '/bin/tool', destPath: '/file-link' },
       { action: 'copy', src: 0, srcPath: '/bin/tool', destPath: '/dir-link' },
+      { action: 'copy', src: 0, srcPath: '/bin/tool', destPath: '/dangling' },
       { action: 'copy', src: 0, srcPath: '/src/a', destPath: '/host/', createDestPath: true, dirCopyContents: true },
     ], [{ root: s, fromLocal: false }]);
-    expect(lstatSync(join(d, 'file-link')).isFile()).toBe(true);
+    expect(readlinkSync(join(d, 'file-link'))).toBe(join(outside, 'target'));
     expect(readFileSync(join(outside, 'target'), 'utf8')).toBe('outside');
+    expect(readFileSync(join(d, outside, 'target'), 'utf8')).toBe('#!/bin/sh\n');
     expect(readlinkSync(join(d, 'dir-link'))).toBe('/real');
     expect(readFileSync(join(d, 'real/tool'), 'utf8')).toBe('#!/bin/sh\n');
+    expect(readFileSync(join(d, 'nowhere'), 'utf8')).toBe('#!/bin/sh\n');
     expect(existsSync(join(outside, 'one.txt'))).toBe(false);
     expect(readFileSync(join(d, outside, 'one.txt'), 'utf8')).toBe('1');
+  });
+
+  it('entries below the top replace a symlink in their place instead of following it', async () => {
+    const s = tree(fresh('src'), { 'tree/f': 'new', 'tree/sub/s': 's' });
+    symlinkSync('other', join(s, 'tree/link'));
+    const d = tree(rootfs(), { 'real/f': 'orig', 'real/sub/': '' });
+    mkdirSync(join(d, 'n'));
+    symlinkSync('../real/f', join(d, 'n/f'));
+    symlinkSync('/real/g', join(d, 'n/link'));
+    symlinkSync('/real/sub', join(d, 'n/sub'));
+    await apply(d, [{ action: 'copy', src: 0, srcPath: '/tree', destPath: '/n', dirCopyContents: true }], [{ root: s, fromLocal: false }]);
+    expect(lstatSync(join(d, 'n/f')).isFile()).toBe(true);
+    expect(readFileSync(join(d, 'n/f'), 'utf8')).toBe('new');
+    expect(readFileSync(join(d, 'real/f'), 'utf8')).toBe('orig');
+    expect(readlinkSync(join(d, 'n/link'))).toBe('other');
+    expect(lstatSync(join(d, 'n/sub')).isDirectory()).toBe(true);
+    expect(existsSync(join(d, 'real/sub/s'))).toBe(false);
   });
 
   it('scratch source: copying its root gives an empty directory; an aborted signal stops before writing', async () => {
@@ -373,6 +415,7 @@ describe.skipIf(!overlayWorks())('on an overlayfs mount', () => {
       const m = join(d, 'm');
       await apply(m, [
         { action: 'rm', path: '/f' },
+        { action: 'rm', path: '/dir' },
         { action: 'mkfile', path: '/dir', mode: 0o644, data: b64('new') },
         { action: 'copy', src: 0, srcPath: '/new', destPath: '/keep/' },
       ], [{ root: src, fromLocal: false }]);

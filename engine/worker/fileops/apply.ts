@@ -5,7 +5,7 @@ import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { FileOp } from '../../llb/ops.js';
 import { FileOpError } from '../docker/errors.js';
-import { rel, resolveOwner } from './common.js';
+import { resolveOwner } from './common.js';
 import { copyAction } from './copy.js';
 import { rmAction } from './rm.js';
 import { rootPath, scopedRel } from './rootpath.js';
@@ -37,13 +37,8 @@ export async function applyFileActions(
       const mtime = a.timestamp !== undefined ? new Date(a.timestamp * 1000) : undefined;
       const meta = (mode: number): Meta => ({ mode, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, ...(mtime ? { mtime } : {}) });
       if (a.action === 'mkdir') await mkdirAction(dest, a.path, !!a.makeParents, meta(a.mode), meta(0o755));
-      else if (a.action === 'mkfile') {
-        const r = rel(a.path).replace(/\/+$/, '');
-        if (r === '') throw new FileOpError(`mkfile ${a.path}: is the root directory`);
-        const w = new DestWriter(dest, meta(0o755));
-        await w.file(await w.place(r), meta(a.mode), Buffer.from(a.data, 'base64'));
-        await w.finish();
-      } else await withSource(await source(a.src), opts.tmpDir, (src) => copyAction(a, dest, src, owner, opts));
+      else if (a.action === 'mkfile') await mkfileAction(dest, a.path, Buffer.from(a.data, 'base64'), meta(a.mode), meta(0o755));
+      else await withSource(await source(a.src), opts.tmpDir, (src) => copyAction(a, dest, src, owner, opts));
     } catch (e) {
       if (e instanceof FileOpError || opts.signal.aborted) throw e;
       // fs errors name host paths; the user knows only paths inside the image
@@ -65,6 +60,18 @@ async function mkdirAction(dest: string, path: string, makeParents: boolean, met
   if (!makeParents && !(await lstat(dirname(host)).catch(() => undefined))?.isDirectory()) throw new FileOpError(`mkdir ${path}: parent directory does not exist`);
   const w = new DestWriter(dest, parents);
   await w.dir(await w.place(r), meta);
+  await w.finish();
+}
+
+/**
+ * BuildKit's mkfile writes through a symlink at the path (inside the root: RootPath resolves the
+ * whole path); a directory there is an error, not something to replace.
+ */
+async function mkfileAction(dest: string, path: string, data: Buffer, meta: Meta, parents: Meta): Promise<void> {
+  const r = scopedRel(dest, path);
+  if ((await lstat(r ? join(dest, r) : dest).catch(() => undefined))?.isDirectory()) throw new FileOpError(`mkfile ${path}: is a directory`);
+  const w = new DestWriter(dest, parents);
+  await w.file(await w.place(r), meta, data);
   await w.finish();
 }
 

@@ -29,7 +29,7 @@ interface Pending {
   name: string;
   meta: Meta;
   keep: boolean;
-  follow: boolean;
+  top: boolean;
   made: boolean;
 }
 
@@ -72,21 +72,27 @@ export async function copyAction(a: CopyAction, dest: string, src: CopySource, o
   const w = new DestWriter(dest, { mode: 0o755, uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, ...(mtime ? { mtime } : {}) });
   if (a.createDestPath) await w.ensureDir(rel(destIsDir ? destAbs : parent).replace(/\/+$/, ''));
 
-  /** host path of a directory entry: a top-level one follows a final symlink to a directory (it is that directory), anything else replaces it */
-  const hostFor = (name: string, follow: boolean) => {
-    const followed = follow ? scopedRel(dest, name) : name;
-    return w.place(follow && isDirAt(rootPath(dest, followed)) ? followed : name);
+  /**
+   * Host path of an entry. The top-level destination is resolved whole, like BuildKit's RootPath
+   * (measured against the 20.10 oracle: a file copied to a symlink writes the link's target, inside
+   * the root); a directory goes through a link only to a directory, a file only to a non-directory.
+   * Entries below the top replace a symlink in their place, never follow it.
+   */
+  const hostFor = (name: string, top: boolean, isDir: boolean) => {
+    if (!top) return w.place(name);
+    const followed = scopedRel(dest, name);
+    return w.place(isDirAt(rootPath(dest, followed)) === isDir ? followed : name);
   };
   const realize = async (chain: Pending[]) => {
     for (const p of chain) {
       if (p.made) continue;
-      await w.dir(await hostFor(p.name, p.follow), p.meta, p.keep);
+      await w.dir(await hostFor(p.name, p.top, true), p.meta, p.keep);
       p.made = true;
     }
   };
   const links = new Map<string, string>();
 
-  const emit = async (abs: string, name: string, relInSrc: string, top: boolean, inCtx: boolean, chain: Pending[]): Promise<void> => {
+  const emit = async (abs: string, name: string, relInSrc: string, top: boolean, inCtx: boolean, chain: Pending[], unpacked = false): Promise<void> => {
     opts.signal.throwIfAborted();
     const st = lstatSync(abs);
     const isDir = st.isDirectory();
@@ -95,30 +101,33 @@ export async function copyAction(a: CopyAction, dest: string, src: CopySource, o
     if (relInSrc && exclude?.matches(relInSrc, isDir) && !(isDir && exclude.hasExclusions)) return;
     // The destination of a directory-contents copy is created like mkdir -p (0755), as BuildKit does.
     const destRoot = top && isDir && a.dirCopyContents !== false && !a.parents;
+    // An unpacked archive keeps the modes and owners it records: the 20.10 oracle applies neither
+    // --chmod nor --chown to what ADD extracts.
+    const own = unpacked ? undefined : owner;
     const meta: Meta = {
-      mode: destRoot ? 0o755 : a.mode !== undefined ? applyChmod(a.mode, st.mode, isDir) : st.mode & 0o7777,
+      mode: destRoot ? 0o755 : a.mode !== undefined && !unpacked ? applyChmod(a.mode, st.mode, isDir) : st.mode & 0o7777,
       // a local context's owners are the client's, meaningless in the image: root, as BuildKit does
-      uid: owner?.uid ?? (inCtx && src.fromLocal ? 0 : st.uid),
-      gid: owner?.gid ?? (inCtx && src.fromLocal ? 0 : st.gid),
+      uid: own?.uid ?? (inCtx && src.fromLocal ? 0 : st.uid),
+      gid: own?.gid ?? (inCtx && src.fromLocal ? 0 : st.gid),
       mtime: mtime ?? st.mtime,
     };
     const included = !include || !relInSrc || include.matches(relInSrc, isDir);
     const excluded = hidden || (!!relInSrc && !!exclude?.matches(relInSrc, isDir));
     if (isDir) {
       // an existing destination directory keeps its own mode and owner
-      const entry: Pending = { name, meta, keep: destRoot && !!destStat?.isDirectory(), follow: top, made: false };
+      const entry: Pending = { name, meta, keep: destRoot && !!destStat?.isDirectory(), top, made: false };
       let inner = [...chain, entry];
       if (rel(name) === '') inner = chain;
       else if (included && !excluded) {
         await realize(inner);
         inner = [];
       }
-      for (const n of readdirSync(abs).sort()) await emit(join(abs, n), `${name}/${n}`, relInSrc ? `${relInSrc}/${n}` : n, false, inCtx, inner);
+      for (const n of readdirSync(abs).sort()) await emit(join(abs, n), `${name}/${n}`, relInSrc ? `${relInSrc}/${n}` : n, false, inCtx, inner, unpacked);
       return;
     }
     if (!included || excluded || !(st.isFile() || st.isSymbolicLink())) return; // devices, fifos, sockets: skipped
     await realize(chain);
-    const h = await w.place(name);
+    const h = await hostFor(name, top, false);
     if (st.isSymbolicLink()) return w.symlink(h, meta, readlinkSync(abs));
     if (st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
@@ -140,7 +149,7 @@ export async function copyAction(a: CopyAction, dest: string, src: CopySource, o
     else target = destIsDir ? posix.join(destAbs, posix.basename(m)) : destAbs;
     if (a.attemptUnpack && st.isFile() && looksLikeArchive(abs)) {
       await unpack(abs, m, opts, async (tmp) => {
-        for (const n of readdirSync(tmp).sort()) await emit(join(tmp, n), posix.join(destAbs, n), n, false, false, []);
+        for (const n of readdirSync(tmp).sort()) await emit(join(tmp, n), posix.join(destAbs, n), n, false, false, [], true);
       });
       continue;
     }
