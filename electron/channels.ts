@@ -13,6 +13,7 @@ export const API_METHODS = [
   'workers',
   'info',
   'graph',
+  'project',
 ] as const satisfies readonly Exclude<keyof ControlAPI, 'status'>[];
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -16,7 +16,7 @@ const { contextBridge, ipcRenderer, webUtils } = require('electron') as {
   webUtils?: { getPathForFile(file: unknown): string };
 };
 
-const KILN_API_METHODS = ['solve', 'cancel', 'historyList', 'historyGet', 'du', 'prune', 'workers', 'info', 'graph'] as const;
+const KILN_API_METHODS = ['solve', 'cancel', 'historyList', 'historyGet', 'du', 'prune', 'workers', 'info', 'graph', 'project'] as const;
 const KILN_SHELL_METHODS = ['openFile', 'openDropped', 'saveFile', 'readFile', 'recent', 'encrypt', 'decrypt'] as const;
 
 type StatusPayload = { sub: string; event?: unknown };

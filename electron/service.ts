@@ -31,6 +31,7 @@ export function unavailableService(reason: string, version = '0.0.0'): HostedSer
     workers: async () => [],
     info: async () => info,
     graph: fail,
+    project: fail,
     close: () => {},
   };
 }

@@ -6,7 +6,7 @@ import type { ProgressEvent } from '../solver/types.js';
 
 export type SolveInput =
   | { kind: 'dockerfile'; /** Dockerfile text */ dockerfile: string; /** path shown in errors */ filename?: string; /** absolute context dir on the service's machine */ context: string; target?: string; buildArgs?: Record<string, string>; buildContexts?: Record<string, string> }
-  | { kind: 'graph'; /** a graph document (*.kiln.json), parsed */ document: unknown; /** context dir for local sources */ context?: string; /** build only up to this node */ target?: string }
+  | { kind: 'graph'; /** a graph document (*.kiln.json), parsed */ document: unknown; /** context dir for local sources */ context?: string; /** build only up to this node */ target?: string; /** build each of these nodes, all in one job (an opened bake project's targets); exporter nodes among them export */ targets?: string[] }
   | { kind: 'definition'; definition: Definition; /** local source name → absolute dir (what local://NAME reads) */ localDirs?: Record<string, string> };
 
 export interface OutputSpec {
@@ -130,6 +130,41 @@ export interface ControlAPI {
   info(): Promise<InfoResponse>;
   /** Dockerfile/graph → editor view without running it (kiln graph, editor's Open Dockerfile) */
   graph(input: SolveInput): Promise<GraphResponse>;
+  /** a docker-bake.hcl/json or compose file → its targets with their Dockerfiles (editor's Open project) */
+  project(req: ProjectRequest): Promise<ProjectResponse>;
+}
+
+export interface ProjectRequest {
+  /** a docker-bake.json/.hcl or compose file, on the service's machine */
+  path: string;
+  /** targets or groups to include (default: the default group, else every target) */
+  targets?: string[];
+}
+
+export interface ProjectTarget {
+  name: string;
+  /** the target's Dockerfile text and its path relative to the project directory */
+  dockerfile: string;
+  dockerfilePath: string;
+  /** build context, relative to the project directory ('.' is the directory itself) */
+  context: string;
+  /** the Dockerfile stage to build */
+  target?: string;
+  args: Record<string, string>;
+  tags: string[];
+  /** named contexts: `target:NAME`, `docker-image://REF`, or a directory relative to the project */
+  contexts: Record<string, string>;
+  /** targets this one reads through `target:` contexts */
+  dependsOn: string[];
+}
+
+export interface ProjectResponse {
+  /** absolute path of the bake/compose file */
+  file: string;
+  /** its directory: what relative paths above are relative to (the graph run's context) */
+  dir: string;
+  /** dependencies first */
+  targets: ProjectTarget[];
 }
 
 export interface GraphResponse {

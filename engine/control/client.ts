@@ -117,6 +117,7 @@ export function connectHttp(url: string, token: string): HttpControlAPI {
     workers: () => call('workers', {}) as never,
     info: () => call('info', {}) as never,
     graph: (input) => call('graph', input) as never,
+    project: (req) => call('project', req) as never,
     close() {
       ws?.close();
     },

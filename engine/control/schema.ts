@@ -39,7 +39,7 @@ export const solveInputSchema = z.discriminatedUnion('kind', [
     buildArgs: stringMap.optional(),
     buildContexts: stringMap.optional(),
   }),
-  z.object({ kind: z.literal('graph'), document: z.unknown(), context: z.string().optional(), target: z.string().optional() }),
+  z.object({ kind: z.literal('graph'), document: z.unknown(), context: z.string().optional(), target: z.string().optional(), targets: z.array(z.string().min(1)).min(1).optional() }),
   z.object({ kind: z.literal('definition'), definition: definitionShape, localDirs: stringMap.optional() }),
 ]);
 
@@ -173,6 +173,26 @@ export const graphResponseSchema = z.object({
   warnings: z.array(warning),
 });
 
+export const projectRequestSchema = z.object({ path: z.string().min(1), targets: z.array(z.string().min(1)).optional() });
+
+export const projectResponseSchema = z.object({
+  file: z.string(),
+  dir: z.string(),
+  targets: z.array(
+    z.object({
+      name: z.string(),
+      dockerfile: z.string(),
+      dockerfilePath: z.string(),
+      context: z.string(),
+      target: z.string().optional(),
+      args: stringMap,
+      tags: z.array(z.string()),
+      contexts: stringMap,
+      dependsOn: z.array(z.string()),
+    }),
+  ),
+});
+
 const idSchema = z.object({ id: z.string().min(1) });
 
 /**
@@ -189,6 +209,7 @@ export const methodSchemas = {
   workers: { request: z.object({}).passthrough(), response: z.array(workerInfoSchema) },
   info: { request: z.object({}).passthrough(), response: infoResponseSchema },
   graph: { request: solveInputSchema, response: graphResponseSchema },
+  project: { request: projectRequestSchema, response: projectResponseSchema },
 } as const;
 
 export type RpcMethod = keyof typeof methodSchemas;

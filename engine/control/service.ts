@@ -10,7 +10,8 @@ import type { ImageConfig } from '../llb/image.js';
 import type { JobSession, ProgressEvent } from '../solver/types.js';
 import type { ResolvedImage } from '../worker/types.js';
 import type { BuildError, ControlAPI, GraphResponse, InfoResponse, OutputSpec, SolveInput, SolveRequest, SolveResponse, DuRecord, DuResponse, PruneRequest, PruneResponse } from './api.js';
-import { parseOrThrow, pruneRequestSchema, solveInputSchema, solveRequestSchema } from './schema.js';
+import { parseOrThrow, projectRequestSchema, pruneRequestSchema, solveInputSchema, solveRequestSchema } from './schema.js';
+import { readProject } from './project.js';
 import { StatusHub } from './status-hub.js';
 import { HistoryStore } from './history.js';
 import { loadEngine, loadExporter, loadValidateDefinition, resolveRootDir, NO_ENGINE_HINT, type EngineLike } from './deps.js';
@@ -31,6 +32,8 @@ export type ControlService = ControlAPI & { close(): Promise<void>; readonly roo
 
 interface Prepared {
   definition: Definition;
+  /** several results in one job (a graph run with `targets`): vertex to build, its exports, its config */
+  units?: { vertex: string; outputs: OutputSpec[]; imageConfig?: ImageConfig }[];
   imageConfig?: ImageConfig;
   warnings: BuildWarning[];
   localDirs: Map<string, string>;
@@ -100,8 +103,30 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
       const g = await import('../frontend/graph/index.js');
       const doc = g.validateGraphDocument(input.document);
       const resolveImage = forGraph ? lenientResolver(engine ? (r) => engine!.worker.resolveImageConfig(r) : undefined) : resolver();
-      const r = await g.graphToLLB(doc, { resolveImage, ...(input.target ? { target: input.target } : {}) });
       const ctx = input.context ?? process.cwd();
+      if (input.targets?.length && !forGraph) {
+        // one Definition holding every target's vertices (each part is topological, so the
+        // deduplicated concatenation is too); each target is built from it in the same job
+        const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+        const parts = await Promise.all(input.targets.map((t) => g.graphToLLB(doc, { resolveImage, target: t })));
+        const seen = new Set<string>();
+        const vertices = parts.flatMap((p) => p.definition.vertices).filter((v) => !seen.has(v.digest) && !!seen.add(v.digest));
+        const units = parts.flatMap((p, i) => {
+          if (!p.definition.output) return [];
+          const node = byId.get(input.targets![i]!);
+          const out = node ? g.exporterOutput(node) : undefined;
+          return [{ vertex: p.definition.output.digest, outputs: out ? [out] : [], ...(p.imageConfig ? { imageConfig: p.imageConfig } : {}) }];
+        });
+        for (const v of vertices) {
+          if (v.op.kind === 'source' && v.op.identifier.startsWith('local://')) {
+            const name = v.op.identifier.slice('local://'.length);
+            localDirs.set(name, path.resolve(ctx, name === 'context' ? '.' : name));
+          }
+        }
+        const warnings = parts.flatMap((p) => p.warnings);
+        return { definition: { ...parts[0]!.definition, vertices }, units, warnings, localDirs, outputs: [] };
+      }
+      const r = await g.graphToLLB(doc, { resolveImage, ...(input.target ? { target: input.target } : {}) });
       for (const v of r.definition.vertices) {
         if (v.op.kind === 'source' && v.op.identifier.startsWith('local://')) {
           const name = v.op.identifier.slice('local://'.length);
@@ -160,21 +185,21 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
         noCache = def.vertices.filter((v) => v.metadata?.group && groups.has(v.metadata.group)).map((v) => v.digest);
       }
       const target = o.exportVertex;
-      const built = await eng.build(def, { jobId: id, signal: ac.signal, session, onProgress: emit, ...(noCache ? { noCache } : {}), ...(target ? { target } : {}) });
-      // The document's exporter nodes are its default outputs; a caller that names its own outputs
-      // or exports one vertex ("Export this node") must not also trigger every exporter node.
-      const outputs = o.outputs?.length ? o.outputs : target ? [] : prepared.outputs;
+      const buildOne = (vertex?: string) => eng.build(def, { jobId: id, signal: ac.signal, session, onProgress: emit, ...(noCache ? { noCache } : {}), ...(vertex ? { target: vertex } : {}) });
       const exports: Record<string, string>[] = [];
-      if (outputs.length) {
-        const ex = await loadExporter();
-        const imageConfig = !target || target === def.output?.digest ? prepared.imageConfig : undefined;
-        for (const [i, spec] of outputs.entries()) {
+      let ex: Awaited<ReturnType<typeof loadExporter>> | undefined;
+      let exportSeq = 0;
+      const exportAll = async (built: { result: import('../solver/types.js').Result; vertex: string }, outputs: OutputSpec[], imageConfig: ImageConfig | undefined) => {
+        if (!outputs.length) return;
+        ex ??= await loadExporter();
+        for (const spec of outputs) {
+          const i = exportSeq++;
           const vid = `export:${id}:${i}`;
           const vname = `exporting to ${spec.type}${spec.attrs['name'] ? ' ' + spec.attrs['name'] : spec.attrs['dest'] ? ' ' + spec.attrs['dest'] : ''}`;
           const started = Date.now();
           emit({ type: 'vertex', jobId: id, digest: vid, name: vname, inputs: [built.vertex], started });
           try {
-            const r = await ex.exportResult(spec, {
+            const r = await ex!.exportResult(spec, {
               result: built.result,
               ...(imageConfig ? { imageConfig } : {}),
               worker: eng.worker,
@@ -188,9 +213,24 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
             throw e;
           }
         }
+      };
+      let output: string;
+      if (prepared.units?.length) {
+        // a project run: every target in this one job; shared vertices run once (one solver)
+        const units = prepared.units;
+        const built = await Promise.all(units.map((u) => buildOne(u.vertex)));
+        for (const [i, u] of units.entries()) await exportAll(built[i]!, u.outputs, u.imageConfig);
+        output = built[built.length - 1]!.vertex;
+      } else {
+        const built = await buildOne(target);
+        // The document's exporter nodes are its default outputs; a caller that names its own outputs
+        // or exports one vertex ("Export this node") must not also trigger every exporter node.
+        const outputs = o.outputs?.length ? o.outputs : target ? [] : prepared.outputs;
+        await exportAll(built, outputs, !target || target === def.output?.digest ? prepared.imageConfig : undefined);
+        output = built.vertex;
       }
       history.finish(id, 'completed');
-      return { id, ok: true, exports, warnings, output: built.vertex, durationMs: Date.now() - t0 };
+      return { id, ok: true, exports, warnings, output, durationMs: Date.now() - t0 };
     } catch (e) {
       const error = toBuildError(e, prepared);
       history.finish(id, ac.signal.aborted ? 'canceled' : 'failed', error);
@@ -273,6 +313,7 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
     },
     info,
     graph,
+    project: (req) => readProject(parseOrThrow(projectRequestSchema, req, 'project request')),
     async close() {
       for (const ac of running.values()) ac.abort();
       await engine?.close();

@@ -13,6 +13,7 @@ import { Canvas } from './Canvas.js';
 import { PALETTE } from './titles.js';
 import { runGraph, cancelRun, outputFor } from './run.js';
 import { EXAMPLE } from './example.js';
+import { OpenProjectDialog } from './OpenProject.js';
 
 function Palette() {
   const [q, setQ] = useState('');
@@ -61,19 +62,23 @@ function BottomPanel() {
   const logs = useEditor((s) => (sel ? s.logs[sel.id] : undefined));
   const st = useEditor((s) => (sel ? s.status[sel.id] : undefined));
   const nodes = useEditor((s) => s.doc.nodes);
+  const sources = useEditor((s) => s.sources);
   const hl = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    if (dockerfile) setTab('source');
-  }, [dockerfile]);
+    if (dockerfile || Object.keys(sources).length) setTab('source');
+  }, [dockerfile, sources]);
+  // the selected node's Dockerfile (a project has one per target), else the opened one
+  const file = sel?.location && sources[sel.location.file] !== undefined ? sel.location.file : (dockerfile?.filename ?? Object.keys(sources)[0]);
+  const inFile = (x: { location?: { file: string } }) => !x.location || !file || x.location.file === file;
   useEffect(() => {
     hl.current?.querySelector('.hl')?.scrollIntoView({ block: 'nearest' });
   }, [sel?.id, tab]);
-  const lines = dockerfile?.text.split('\n') ?? [];
+  const lines = (file ? sources[file] : undefined)?.split('\n') ?? dockerfile?.text.split('\n') ?? [];
   return (
     <section className="bottom">
       <div className="tabs">
         <button className={tab === 'logs' ? 'on' : ''} onClick={() => setTab('logs')}>Logs</button>
-        <button className={tab === 'source' ? 'on' : ''} onClick={() => setTab('source')} disabled={!dockerfile}>Dockerfile</button>
+        <button className={tab === 'source' ? 'on' : ''} onClick={() => setTab('source')} disabled={!lines.length}>{file ?? 'Dockerfile'}</button>
       </div>
       {tab === 'logs' ? (
         <pre className="logs mono" data-testid="logs">{sel ? [...(logs ?? []), ...(st?.error ? [`ERROR: ${st.error}`] : [])].join('\n') || 'no output' : 'Select a node to follow its logs.'}</pre>
@@ -81,10 +86,10 @@ function BottomPanel() {
         <div className="source mono" ref={hl}>
           {lines.map((l, i) => {
             const ln = i + 1;
-            const on = sel?.location && ln >= sel.location.startLine && ln <= sel.location.endLine;
+            const on = sel?.location && inFile(sel) && ln >= sel.location.startLine && ln <= sel.location.endLine;
             return (
               <div key={i} className={`srcline ${on ? 'hl' : ''}`} data-line={ln} onClick={() => {
-                const n = nodes.find((x) => x.location && ln >= x.location.startLine && ln <= x.location.endLine);
+                const n = nodes.find((x) => x.location && inFile(x) && ln >= x.location.startLine && ln <= x.location.endLine);
                 if (n) useEditor.getState().select([n.id]);
               }}>
                 <span className="ln">{ln}</span>{l || ' '}
@@ -188,6 +193,7 @@ export function App() {
   const [info, setInfo] = useState<InfoResponse | { error: string } | undefined>();
   const [help, setHelp] = useState(false);
   const [exporting, setExporting] = useState<string | undefined>();
+  const [opening, setOpening] = useState(false);
   const [history, setHistory] = useState<{ id: string; name?: string }[] | undefined>();
   const doc = useEditor((s) => s.doc);
   const issues = useMemo(() => issuesByNode(doc), [doc]);
@@ -213,7 +219,7 @@ export function App() {
       else if (mod && k === 'o') openFile('dockerfile'), e.preventDefault();
       else if (mod && e.key === 'Enter') runSelected(), e.preventDefault();
       else if (e.key === 'Delete' || e.key === 'Backspace') st.deleteSelected();
-      else if (e.key === 'Escape') (setHelp(false), setExporting(undefined), void cancelRun());
+      else if (e.key === 'Escape') (setHelp(false), setExporting(undefined), setOpening(false), void cancelRun());
       else if (!mod && k === 'l') st.autoLayout();
       else if (!mod && k === 'f') window.dispatchEvent(new Event('kiln:fit'));
       else if (e.key === '?') setHelp((h) => !h);
@@ -230,6 +236,7 @@ export function App() {
         <span className="file" data-testid="filename">{fileName ?? 'untitled'}{dirty ? ' •' : ''}</span>
         <button onClick={() => openFile('dockerfile')}>Open Dockerfile…</button>
         <button onClick={() => openFile('graph')}>Open…</button>
+        <button onClick={() => setOpening(true)}>Open project…</button>
         <button onClick={save}>Save</button>
         <button onClick={saveDockerfile}>Save as Dockerfile</button>
         <button onClick={() => useEditor.temporal.getState().undo()} title="Ctrl+Z">Undo</button>
@@ -257,6 +264,7 @@ export function App() {
         <Inspector issues={issues} onExport={setExporting} />
       </main>
       <BottomPanel />
+      {opening && <OpenProjectDialog onClose={() => setOpening(false)} />}
       {exporting && <ExportDialog nodeId={exporting} onClose={() => setExporting(undefined)} />}
       {history && (
         <div className="modal" role="dialog"><h3>History</h3>

@@ -8,6 +8,7 @@ import { KilnNode, type KilnFlowNode } from './KilnNode.js';
 import { FrameNode, type FrameFlowNode } from './FrameNode.js';
 import { PALETTE, kindFamily } from './titles.js';
 import { NODE_W, NODE_H } from './layout.js';
+import { crossTargetEdge } from './project.js';
 import { computeFrames, isFrameId, nodeParents, type Frame } from './groups.js';
 
 const nodeTypes = { kiln: KilnNode, frame: FrameNode };
@@ -41,6 +42,7 @@ export function Canvas({ empty }: { empty: ReactNode }) {
   const running = useEditor((s) => s.running);
   const status = useEditor((s) => s.status);
   const changed = useEditor((s) => s.changed);
+  const project = useEditor((s) => s.project);
   const { screenToFlowPosition, fitView } = useReactFlow();
   const wrap = useRef<HTMLDivElement>(null);
   const issues = useMemo(() => issuesByNode(doc), [doc]);
@@ -89,8 +91,8 @@ export function Canvas({ empty }: { empty: ReactNode }) {
     return out;
   }, [doc.nodes, frames, parents, selected, issues, affected]);
   const edges: Edge[] = useMemo(
-    () => doc.edges.map((e) => ({ id: e.id, source: e.source, sourceHandle: e.sourcePort, target: e.target, targetHandle: e.targetPort, zIndex: 1, animated: running && status[e.target]?.state === 'running', className: e.sourcePort === 'config' ? 'edge-config' : 'edge-fs' })),
-    [doc.edges, running, status],
+    () => doc.edges.map((e) => ({ id: e.id, source: e.source, sourceHandle: e.sourcePort, target: e.target, targetHandle: e.targetPort, zIndex: 1, animated: running && status[e.target]?.state === 'running', className: `${e.sourcePort === 'config' ? 'edge-config' : 'edge-fs'}${project && crossTargetEdge(e) ? ' edge-target' : ''}` })),
+    [doc.edges, running, status, project],
   );
 
   const onNodesChange = useCallback((changes: NodeChange<FlowNode>[]) => {

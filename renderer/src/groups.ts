@@ -40,7 +40,8 @@ export function computeFrames(doc: Pick<GraphDocument, 'nodes' | 'groups'>, node
   const inside = (a: string, b: string) => {
     const A = sets.get(a)!;
     const B = sets.get(b)!;
-    if (A.size >= B.size) return false;
+    // a target whose Dockerfile has one stage holds the same nodes as that stage: the target wraps it
+    if (A.size > B.size || (A.size === B.size && !(groupKind(b) === 'target' && groupKind(a) === 'stage'))) return false;
     for (const x of A) if (!B.has(x)) return false;
     return true;
   };
@@ -86,7 +87,7 @@ export function nodeParents(frames: Frame[]): Map<string, Frame> {
   // deepest frames last, so they win
   for (const f of [...frames].sort((a, b) => a.depth - b.depth)) for (const id of f.members) {
     const cur = out.get(id);
-    if (!cur || f.members.length <= cur.members.length) out.set(id, f);
+    if (!cur || f.depth > cur.depth) out.set(id, f);
   }
   return out;
 }

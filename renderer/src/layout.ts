@@ -20,11 +20,13 @@ export function layoutNodes(nodes: GraphNode[], edges: GraphEdge[], groups: Grap
     // each node (and group) hangs off the smallest group that holds it
     const smallest = (pred: (s: (typeof sets)[number]) => boolean) => sets.filter(pred).sort((a, b) => a.nodes.size - b.nodes.size)[0];
     for (const n of nodes) {
-      const s = smallest((x) => x.nodes.has(n.id));
+      // the innermost group: the smallest, and a stage before a target of the same size
+      const s = sets.filter((x) => x.nodes.has(n.id)).sort((a, b) => a.nodes.size - b.nodes.size || Number(a.id.startsWith('cluster:target:')) - Number(b.id.startsWith('cluster:target:')))[0];
       if (s) g.setParent(n.id, s.id);
     }
     for (const s of sets) {
-      const outer = smallest((x) => x !== s && x.nodes.size > s.nodes.size && [...s.nodes].every((m) => x.nodes.has(m)));
+      const wraps = (x: (typeof sets)[number]) => x.nodes.size > s.nodes.size || (x.nodes.size === s.nodes.size && x.id.startsWith('cluster:target:') && !s.id.startsWith('cluster:target:'));
+      const outer = smallest((x) => x !== s && wraps(x) && [...s.nodes].every((m) => x.nodes.has(m)));
       if (outer) g.setParent(s.id, outer.id);
     }
   }

@@ -24,7 +24,10 @@ export async function runGraph(opts: { target?: string; outputs?: OutputSpec[] }
   if (s.running) return;
   const doc: GraphDocument = s.doc;
   const exporters = doc.nodes.filter((n) => isExporter(n.kind));
-  const target = opts.target ?? (exporters.length === 1 ? exporters[0]!.id : undefined);
+  const project = s.project;
+  // an opened project with nothing picked builds every target, as one job
+  const targets = !opts.target && project ? Object.values(project.tails) : undefined;
+  const target = opts.target ?? (targets ? undefined : exporters.length === 1 ? exporters[0]!.id : undefined);
   const targetNode = target ? doc.nodes.find((n) => n.id === target) : undefined;
   const outputs = opts.outputs ?? (targetNode && isExporter(targetNode.kind) ? [outputFor(targetNode)!] : []);
   const id = `kiln-ui-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -32,7 +35,8 @@ export async function runGraph(opts: { target?: string; outputs?: OutputSpec[] }
   s.startRun(id);
   const off = api.status(id, (e) => useEditor.getState().applyEvent(e));
   try {
-    const res = await api.solve({ id, input: { kind: 'graph', document: doc, ...(target ? { target } : {}) }, options: { outputs, name: doc.name ?? 'graph' } });
+    const input = { kind: 'graph' as const, document: doc, ...(target ? { target } : {}), ...(targets?.length ? { targets } : {}), ...(project ? { context: project.dir } : {}) };
+    const res = await api.solve({ id, input, options: { outputs, name: doc.name ?? 'graph' } });
     useEditor.getState().endRun(res.ok ? undefined : { message: res.error?.message ?? 'build failed', exitCode: res.error?.exitCode, nodeId: res.error?.location?.nodeId });
     if (res.ok && outputs.length) useEditor.getState().setNotice(`exported: ${outputs.map((o) => o.attrs.dest ?? o.attrs.name ?? o.type).join(', ')}`);
   } catch (err) {

@@ -25,6 +25,10 @@ export interface EditorState {
   dirty: boolean;
   fileName?: string;
   dockerfile?: { text: string; filename: string };
+  /** an opened bake/compose project: where its paths are relative to, and each target's result node */
+  project?: { file: string; dir: string; tails: Record<string, string> };
+  /** Dockerfile texts by the file name nodes' locations carry (a project has several) */
+  sources: Record<string, string>;
   status: Record<string, NodeStatus>;
   logs: Record<string, string[]>;
   buildId?: string;
@@ -41,6 +45,7 @@ export interface EditorState {
   newDocument(): void;
   loadDocument(doc: GraphDocument, fileName?: string): void;
   openDockerfile(text: string, filename?: string): void;
+  loadProject(opened: { doc: GraphDocument; tails: Record<string, string>; sources: Record<string, string> }, file: string, dir: string): void;
   addNode(kind: GraphNode['kind'], params: Record<string, unknown>, position?: { x: number; y: number }): string;
   updateParams(id: string, params: Record<string, unknown>): void;
   moveNode(id: string, position: { x: number; y: number }): void;
@@ -90,6 +95,7 @@ export const useEditor = create<EditorState>()(
       dirty: false,
       status: {},
       logs: {},
+      sources: {},
       running: false,
       theme: 'dark',
       clipboard: [],
@@ -105,14 +111,18 @@ export const useEditor = create<EditorState>()(
         set({ warnings: out });
       },
 
-      newDocument: () => set({ doc: emptyDocument(), selected: [], dirty: false, fileName: undefined, dockerfile: undefined, status: {}, logs: {}, changed: [] }),
+      newDocument: () => set({ doc: emptyDocument(), selected: [], dirty: false, fileName: undefined, dockerfile: undefined, project: undefined, sources: {}, status: {}, logs: {}, changed: [] }),
       loadDocument: (doc, fileName) => {
         const needsLayout = doc.nodes.length > 0 && doc.nodes.every((n) => n.position.x === 0 && n.position.y === 0);
-        set({ doc: needsLayout ? { ...doc, nodes: layoutNodes(doc.nodes, doc.edges, doc.groups) } : doc, fileName, dirty: false, selected: [], status: {}, logs: {}, dockerfile: undefined, changed: [] });
+        set({ doc: needsLayout ? { ...doc, nodes: layoutNodes(doc.nodes, doc.edges, doc.groups) } : doc, fileName, dirty: false, selected: [], status: {}, logs: {}, dockerfile: undefined, project: undefined, sources: {}, changed: [] });
       },
       openDockerfile: (text, filename = 'Dockerfile') => {
         const doc = dockerfileToGraph(text, filename);
-        set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges, doc.groups) }, warnings: {}, dockerfile: { text, filename }, fileName: undefined, dirty: false, selected: [], status: {}, logs: {}, changed: [] });
+        set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges, doc.groups) }, warnings: {}, dockerfile: { text, filename }, project: undefined, sources: { [filename]: text }, fileName: undefined, dirty: false, selected: [], status: {}, logs: {}, changed: [] });
+      },
+      loadProject: (opened, file, dir) => {
+        const base = file.split(/[\\/]/).pop() ?? file;
+        set({ doc: opened.doc, project: { file, dir, tails: opened.tails }, sources: opened.sources, dockerfile: undefined, warnings: {}, fileName: base, dirty: false, selected: [], status: {}, logs: {}, changed: [] });
       },
       addNode: (kind, params, position = { x: 80, y: 80 }) => {
         const doc = get().doc;

@@ -15,9 +15,9 @@ describeWith(['engine', 'browser'], 'visual editor (headless Chromium against ki
 
   beforeAll(async () => {
     fs.mkdirSync(shots, { recursive: true });
-    buildRenderer();
+    const ui = buildRenderer();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-'));
-    srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST });
+    srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST, ui });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(srv.url);

@@ -4,19 +4,23 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { createControlService, type ControlService } from '../../engine/control/service.js';
 import { startServer, type RunningServer } from '../../engine/control/http/server.js';
 import { CHROMIUM } from '../helpers/env.js';
 
-export const DIST = path.resolve('dist/renderer');
 export const SHOTS = path.resolve('test-results/e2e');
 
-/** Builds the renderer once per run of a suite file (force: always, e.g. after renderer edits). */
-export function buildRenderer(force = true): void {
-  if (!force && fs.existsSync(path.join(DIST, 'index.html'))) return;
-  execFileSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error'], { stdio: 'inherit' });
+/**
+ * Builds the renderer from the current sources into a fresh directory of this suite's own, so
+ * suites running side by side never serve each other's half-written bundle.
+ */
+export function buildRenderer(): string {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-ui-'));
+  execFileSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error', '--outDir', out, '--emptyOutDir'], { stdio: 'inherit' });
+  return out;
 }
 
 export interface Served {
@@ -27,10 +31,10 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export async function serveKiln(opts: { root: string; dockerHost?: string }): Promise<Served> {
+export async function serveKiln(opts: { root: string; dockerHost?: string; ui: string }): Promise<Served> {
   const svc = await createControlService({ root: opts.root, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}) });
   const token = randomBytes(16).toString('hex');
-  const server = await startServer({ api: svc, token, port: 0, staticDir: DIST });
+  const server = await startServer({ api: svc, token, port: 0, staticDir: opts.ui });
   return {
     url: server.url,
     token,

@@ -87,6 +87,8 @@ async function dispatch(api: ControlAPI, method: RpcMethod, body: unknown): Prom
       return api.info();
     case 'graph':
       return api.graph(body as never);
+    case 'project':
+      return api.project(body as never);
   }
 }
 

@@ -54,5 +54,6 @@ export function httpClient(base: string, token: string): ControlAPI {
       return res.json();
     },
     graph: (input) => call('graph', input),
+    project: (req) => call('project', req),
   };
 }
