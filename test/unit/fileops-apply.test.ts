@@ -106,6 +106,7 @@ describe('mkdir and mkfile', () => {
     expect(owner(join(d, 'tmp')).uid).toBe(0);
     expect(mtimeS(join(d, 'tmp'))).toBe(T);
     await expect(apply(d, [{ action: 'mkdir', path: '/no/such', mode: 0o755 }])).rejects.toThrow('mkdir /no/such: parent directory does not exist');
+    await expect(apply(d, [{ action: 'mkdir', path: '/etc/passwd', mode: 0o755, makeParents: true }])).rejects.toThrow('mkdir /etc/passwd: not a directory');
     await apply(d, [{ action: 'mkdir', path: '/tmp/x', mode: 0o700, owner: { user: 42, group: 'staff' } }]);
     expect(owner(join(d, 'tmp/x'))).toEqual({ uid: 42, gid: 50 });
     expect(mode(join(d, 'tmp/x'))).toBe(0o700);
@@ -162,6 +163,7 @@ describe('rm', () => {
     expect(existsSync(join(d, 'x.txt'))).toBe(false);
     await expect(apply(d, [{ action: 'rm', path: '/nope' }])).rejects.toThrow('rm /nope: /nope: not found');
     await apply(d, [{ action: 'rm', path: '/nope', allowNotFound: true }]);
+    await expect(apply(d, [{ action: 'rm', path: '/' }])).rejects.toThrow('rm /: refusing to remove the root directory');
     expect(existsSync(join(d, 'etc/passwd'))).toBe(true);
   });
 

@@ -11,8 +11,14 @@ import { rmAction } from './rm.js';
 import { rootPath, scopedRel } from './rootpath.js';
 import { DestWriter, type Meta } from './write.js';
 
+/**
+ * An input's filesystem on the host, read in place and never written. It must not be `dest`
+ * itself (or contain it): a copy walks the source while it writes.
+ */
 export interface SourceView {
+  /** a local context: the client's directory; otherwise a read-only view of the snapshot rootfs */
   root: string;
+  /** a local context: owners become root and `excludePatterns` (.dockerignore) hide files */
   fromLocal: boolean;
   excludePatterns?: string[];
 }
