@@ -45,16 +45,24 @@ const DOCKERFILE_FILTERS: FileFilter[] = [
   { name: 'Dockerfile', extensions: ['Dockerfile', 'dockerfile', 'Containerfile', '*'] },
 ];
 const GRAPH_FILTERS: FileFilter[] = [{ name: 'Kiln graph', extensions: ['kiln.json', 'json'] }];
+const PROJECT_FILTERS: FileFilter[] = [{ name: 'Bake or compose file', extensions: ['hcl', 'json', 'yaml', 'yml'] }];
 const MAX_OPEN_BYTES = 4 << 20;
 
 /** Names a dropped file may have: Kiln only opens build documents this way, never arbitrary files. */
 export function isBuildDocument(p: string): boolean {
-  return /(^|[\\/])([^\\/]*\.)?(Dockerfile|Containerfile)(\.[^\\/]*)?$/i.test(p) || /\.dockerfile$/i.test(p) || p.endsWith('.kiln.json');
+  return /(^|[\\/])([^\\/]*\.)?(Dockerfile|Containerfile)(\.[^\\/]*)?$/i.test(p) || /\.dockerfile$/i.test(p) || p.endsWith('.kiln.json') || isProjectPath(p);
+}
+
+/** A bake or compose file: it opens as a project (every target on one canvas). */
+export function isProjectPath(p: string): boolean {
+  return /(^|[\\/])(docker-bake[^\\/]*\.(hcl|json)|[^\\/]*\.hcl|(docker-)?compose[^\\/]*\.ya?ml)$/i.test(p);
 }
 
 export function isGraphPath(p: string): boolean {
-  return p.endsWith('.kiln.json') || p.endsWith('.json');
+  return !isProjectPath(p) && (p.endsWith('.kiln.json') || p.endsWith('.json'));
 }
+
+const commandFor = (p: string): 'open-project' | 'open-graph' | 'open-dockerfile' => (isProjectPath(p) ? 'open-project' : isGraphPath(p) ? 'open-graph' : 'open-dockerfile');
 
 export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): MainProcess {
   const { app, dialog, Menu } = electron;
@@ -98,15 +106,15 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
     recent?.add(abs);
     app.addRecentDocument?.(abs);
     installMenu();
-    send({ command: isGraphPath(abs) ? 'open-graph' : 'open-dockerfile', path: abs, context: path.dirname(abs), text });
+    send({ command: commandFor(abs), path: abs, context: path.dirname(abs), text });
   }
 
-  async function pickAndOpen(kind: 'dockerfile' | 'graph'): Promise<{ path: string; text: string; context: string } | undefined> {
+  async function pickAndOpen(kind: 'dockerfile' | 'graph' | 'project'): Promise<{ path: string; text: string; context: string } | undefined> {
     if (!win) return undefined;
     const r = await dialog.showOpenDialog(win, {
-      title: kind === 'graph' ? 'Open Graph' : 'Open Dockerfile',
+      title: kind === 'graph' ? 'Open Graph' : kind === 'project' ? 'Open Project' : 'Open Dockerfile',
       properties: ['openFile'],
-      filters: kind === 'graph' ? GRAPH_FILTERS : DOCKERFILE_FILTERS,
+      filters: kind === 'graph' ? GRAPH_FILTERS : kind === 'project' ? PROJECT_FILTERS : DOCKERFILE_FILTERS,
     });
     const p = r.canceled ? undefined : r.filePaths[0];
     if (!p) return undefined;
@@ -121,8 +129,9 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
   async function command(c: MenuCommand, arg?: string): Promise<void> {
     switch (c) {
       case 'open-dockerfile':
-      case 'open-graph': {
-        const doc = await pickAndOpen(c === 'open-graph' ? 'graph' : 'dockerfile');
+      case 'open-graph':
+      case 'open-project': {
+        const doc = await pickAndOpen(c === 'open-graph' ? 'graph' : c === 'open-project' ? 'project' : 'dockerfile');
         if (doc) send({ command: c, ...doc });
         return;
       }
@@ -144,9 +153,9 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
   }
 
   const shell: Record<string, (...args: unknown[]) => unknown> = {
-    [shellChannel('openFile')]: (kind) => pickAndOpen(kind === 'graph' ? 'graph' : 'dockerfile'),
+    [shellChannel('openFile')]: (kind) => pickAndOpen(kind === 'graph' ? 'graph' : kind === 'project' ? 'project' : 'dockerfile'),
     [shellChannel('openDropped')]: async (p) => {
-      if (typeof p !== 'string' || !path.isAbsolute(p) || !isBuildDocument(p)) throw new Error('openDropped: not a Dockerfile or .kiln.json graph');
+      if (typeof p !== 'string' || !path.isAbsolute(p) || !isBuildDocument(p)) throw new Error('openDropped: not a Dockerfile, .kiln.json graph, bake or compose file');
       await openPath(p);
       return p;
     },
@@ -258,7 +267,7 @@ async function defaultService(electron: ElectronMain, version: string): Promise<
 
 /** The first argument that names a file to open (skips the executable, the app path and flags). */
 export function fileArg(argv: readonly string[]): string | undefined {
-  return argv.slice(1).find((a) => !a.startsWith('-') && !/(^|[\\/])(main\.js|\.|electron(\.exe)?)$/.test(a) && /(Dockerfile|Containerfile|\.dockerfile|\.json)$/i.test(a));
+  return argv.slice(1).find((a) => !a.startsWith('-') && !/(^|[\\/])(main\.js|\.|electron(\.exe)?)$/.test(a) && /(Dockerfile|Containerfile|\.dockerfile|\.json|\.hcl|\.ya?ml)$/i.test(a));
 }
 
 // Entry point when Electron runs this file (`electron dist/electron/main.js`).

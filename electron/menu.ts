@@ -5,6 +5,7 @@ import type { MenuItemOptions } from './electron-types.js';
 export type MenuCommand =
   | 'open-dockerfile'
   | 'open-graph'
+  | 'open-project'
   | 'open-recent'
   | 'clear-recent'
   | 'save'
@@ -45,6 +46,7 @@ export function menuTemplate(
       submenu: [
         cmd('Open Dockerfile…', 'open-dockerfile', 'CmdOrCtrl+O'),
         cmd('Open Graph…', 'open-graph', 'CmdOrCtrl+Shift+O'),
+        cmd('Open Project…', 'open-project', 'CmdOrCtrl+Alt+O'),
         { label: 'Recent', id: 'recent', submenu: recentItems },
         sep,
         cmd('Save', 'save', 'CmdOrCtrl+S'),

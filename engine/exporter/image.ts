@@ -87,7 +87,6 @@ export async function assembleImage(layers: LayerRef[], imageConfig: ImageConfig
   const compression = o.compression ?? 'gzip';
   const oci = o.oci ?? false;
   const mt = mediaTypes(oci, compression);
-  const created = o.epoch !== undefined ? new Date(o.epoch * 1000).toISOString().replace('.000Z', 'Z') : undefined;
   const blobs: BlobFile[] = [];
   for (const [i, l] of layers.entries()) {
     o.onProgress?.({ id: `layer ${l.diffId.slice(7, 19)}`, current: 0, total: l.size, message: `compressing layer ${i + 1}/${layers.length}` });

@@ -35,7 +35,12 @@ interface Job extends Subscriber {
   results: Map<string, Promise<Result>>;
   /** vertices that already reported a cache hit to this job */
   cachedSeen: Set<string>;
+  /** executions this job was the last to leave (and so aborted); a failed job waits for them */
+  abandoned: Promise<unknown>[];
 }
+
+/** how long a failed or cancelled job waits for its aborted steps to clean up before it returns */
+const ABANDON_WAIT_MS = 15_000;
 
 interface Execution {
   key: string;
@@ -87,10 +92,16 @@ export class Solver {
       keys: new Map(),
       results: new Map(),
       cachedSeen: new Set(),
+      abandoned: [],
     };
     try {
       return await abortable(this.resolve(job, req.target), job.signal);
     } catch (e) {
+      // When solve() rejects, the steps it aborted have removed their containers and mounts: a
+      // caller that cancels and then looks finds nothing left (bounded, so a stuck worker cannot
+      // hold the caller forever).
+      if (!controller.signal.aborted) controller.abort(new CanceledError('job failed'));
+      await settleWithin(job.abandoned, ABANDON_WAIT_MS);
       if (isAbort(e) && req.signal?.aborted) throw new CanceledError();
       throw e;
     } finally {
@@ -169,6 +180,7 @@ export class Solver {
     let x = this.running.get(key);
     if (!x) {
       const controller = new AbortController();
+      setMaxListeners(0, controller.signal); // inputs of a wide merge all listen to it
       const fanout = new ProgressFanout(v.digest, this.logLimit);
       const created: Execution = { key, fanout, controller, jobs: new Set(), promise: undefined as unknown as Promise<Result[]> };
       created.promise = this.run(job, v, key, created).finally(() => {
@@ -185,7 +197,10 @@ export class Solver {
       exec.jobs.delete(job);
       exec.fanout.unsubscribe(job);
       // the step is aborted only when no job needs it any more
-      if (exec.jobs.size === 0) exec.controller.abort(new CanceledError());
+      if (exec.jobs.size === 0) {
+        exec.controller.abort(new CanceledError());
+        job.abandoned.push(exec.promise);
+      }
     };
     if (job.signal.aborted) leave();
     else job.signal.addEventListener('abort', leave, { once: true });
@@ -253,6 +268,24 @@ function memo<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<
 function wrap(v: Vertex, e: unknown): Error {
   if (e instanceof SolveError || isAbort(e)) return e as Error;
   return new SolveError(v.digest, v.name, e);
+}
+
+/**
+ * Resolves once every promise in `ps` settled, or after `ms`. The list may grow while waiting (an
+ * aborted step leaves its own inputs' executions), so it is re-read until no new entry appears.
+ */
+async function settleWithin(ps: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)));
+  try {
+    for (let seen = 0; seen < ps.length; ) {
+      const batch = ps.slice(seen);
+      seen = ps.length;
+      if ((await Promise.race([Promise.allSettled(batch), timeout])) === 'timeout') return;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** settle with `p`, or reject as soon as `signal` aborts */

@@ -13,7 +13,10 @@ import { Canvas } from './Canvas.js';
 import { PALETTE } from './titles.js';
 import { runGraph, cancelRun, outputFor } from './run.js';
 import { EXAMPLE } from './example.js';
-import { OpenProjectDialog } from './OpenProject.js';
+import { OpenProjectDialog, openProject } from './OpenProject.js';
+import { desktopShell, listenToMenu, openHanded } from './shell.js';
+import { RecentMenu } from './RecentMenu.js';
+import { HistoryPanel } from './HistoryPanel.js';
 
 function Palette() {
   const [q, setQ] = useState('');
@@ -103,6 +106,12 @@ function BottomPanel() {
 }
 
 function openFile(kind: 'dockerfile' | 'graph') {
+  const shell = desktopShell();
+  if (shell) {
+    // Electron: the native dialog; the main process reads the file it picked
+    void shell.openFile(kind).then((d) => d && openHanded(kind, d.path, d.text), (e: Error) => useEditor.getState().setNotice(e.message));
+    return;
+  }
   const input = document.createElement('input');
   input.type = 'file';
   input.accept = kind === 'graph' ? '.json,.kiln.json' : '';
@@ -110,16 +119,8 @@ function openFile(kind: 'dockerfile' | 'graph') {
     const f = input.files?.[0];
     if (!f) return;
     const text = await f.text();
-    try {
-      if (kind === 'graph' || f.name.endsWith('.json')) useEditor.getState().loadDocument(validateGraphDocument(JSON.parse(text)), f.name);
-      else {
-        useEditor.getState().openDockerfile(text, f.name);
-        // build checks come from the Dockerfile frontend in the engine; the view works without them
-        getApi().graph({ kind: 'dockerfile', dockerfile: text, filename: f.name, context: '/' }).then((g) => useEditor.getState().setWarnings(g.warnings), () => {});
-      }
-    } catch (e) {
-      useEditor.getState().setNotice((e as Error).message);
-    }
+    // build checks come from the Dockerfile frontend in the engine; the view works without them
+    openHanded(kind === 'graph' || f.name.endsWith('.json') ? 'graph' : 'dockerfile', f.name, text);
   };
   input.click();
 }
@@ -194,7 +195,8 @@ export function App() {
   const [help, setHelp] = useState(false);
   const [exporting, setExporting] = useState<string | undefined>();
   const [opening, setOpening] = useState(false);
-  const [history, setHistory] = useState<{ id: string; name?: string }[] | undefined>();
+  const [showHistory, setShowHistory] = useState(false);
+  const replay = useEditor((s) => s.replay);
   const doc = useEditor((s) => s.doc);
   const issues = useMemo(() => issuesByNode(doc), [doc]);
 
@@ -204,6 +206,31 @@ export function App() {
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
+  useEffect(() => {
+    // the unsaved-changes mark reads in the window title (and the Electron title bar) too
+    document.title = `${dirty ? '● ' : ''}${fileName ?? 'untitled'} — Kiln`;
+  }, [dirty, fileName]);
+  useEffect(
+    () =>
+      listenToMenu({
+        'open-dockerfile': (c) => c.path && c.text !== undefined && openHanded('dockerfile', c.path, c.text),
+        'open-graph': (c) => c.path && c.text !== undefined && openHanded('graph', c.path, c.text),
+        'open-project': (c) => c.path && void openProject(c.path),
+        save: () => save(),
+        'save-as': () => save(),
+        export: () => {
+          const sel = useEditor.getState().selected;
+          if (sel.length === 1) setExporting(sel[0]);
+        },
+        'build-run': () => void runGraph(),
+        'build-run-node': () => runSelected(),
+        'build-cancel': () => void cancelRun(),
+        'build-history': () => setShowHistory(true),
+        'view-fit': () => window.dispatchEvent(new Event('kiln:fit')),
+        'view-layout': () => useEditor.getState().autoLayout(),
+      }),
+    [],
+  );
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
@@ -233,10 +260,15 @@ export function App() {
     <div className="app">
       <header className="toolbar">
         <strong>Kiln</strong>
-        <span className="file" data-testid="filename">{fileName ?? 'untitled'}{dirty ? ' •' : ''}</span>
+        <span className="file" data-testid="filename">{fileName ?? 'untitled'}{dirty ? <span className="dirty" title="unsaved changes" data-testid="dirty"> ●</span> : null}</span>
         <button onClick={() => openFile('dockerfile')}>Open Dockerfile…</button>
         <button onClick={() => openFile('graph')}>Open…</button>
-        <button onClick={() => setOpening(true)}>Open project…</button>
+        <button onClick={() => {
+          const shell = desktopShell();
+          if (shell) void shell.openFile('project').then((d) => d && openProject(d.path));
+          else setOpening(true);
+        }}>Open project…</button>
+        <RecentMenu />
         <button onClick={save}>Save</button>
         <button onClick={saveDockerfile}>Save as Dockerfile</button>
         <button onClick={() => useEditor.temporal.getState().undo()} title="Ctrl+Z">Undo</button>
@@ -244,7 +276,7 @@ export function App() {
         <button onClick={() => useEditor.getState().autoLayout()} title="L">Layout</button>
         <button className="primary" onClick={runSelected} disabled={running} title="Ctrl+Enter">Run</button>
         <button onClick={() => void cancelRun()} disabled={!running} title="Esc">Cancel</button>
-        <button onClick={() => getApi().historyList().then((h) => setHistory(h.map((x) => ({ id: x.id, name: (x as { name?: string }).name }))), (e: Error) => useEditor.getState().setNotice(e.message))}>History</button>
+        <button onClick={() => setShowHistory((v) => !v)} aria-pressed={showHistory}>History</button>
         <button onClick={() => useEditor.getState().toggleTheme()}>{theme === 'dark' ? 'Light' : 'Dark'}</button>
         <button onClick={() => setHelp(true)}>?</button>
       </header>
@@ -252,6 +284,12 @@ export function App() {
       {engineDown && (
         <div className="banner" role="alert" data-testid="engine-banner">
           {'error' in info ? `Cannot reach the Kiln service: ${info.error}` : `Docker Engine unavailable at ${info.engine.endpoint}: ${info.engine.error ?? 'not reachable'}${info.engine.hint ? ` — ${info.engine.hint}` : ''}`}
+        </div>
+      )}
+      {replay && (
+        <div className="replay" data-testid="replay">
+          Showing past build <span className="mono">{replay.name}</span> from {new Date(replay.createdAt).toLocaleString()}
+          <button onClick={() => useEditor.getState().clearReplay()}>Back to live</button>
         </div>
       )}
       {notice && <div className="notice" data-testid="notice" onClick={() => useEditor.getState().setNotice(undefined)}>{notice}</div>}
@@ -266,11 +304,7 @@ export function App() {
       <BottomPanel />
       {opening && <OpenProjectDialog onClose={() => setOpening(false)} />}
       {exporting && <ExportDialog nodeId={exporting} onClose={() => setExporting(undefined)} />}
-      {history && (
-        <div className="modal" role="dialog"><h3>History</h3>
-          <ul>{history.map((h) => <li key={h.id} className="mono">{h.id} {h.name ?? ''}</li>)}</ul>
-          <button onClick={() => setHistory(undefined)}>Close</button></div>
-      )}
+      {showHistory && <HistoryPanel onClose={() => setShowHistory(false)} />}
       {help && (
         <div className="modal" role="dialog" aria-label="Keyboard shortcuts" onClick={() => setHelp(false)}>
           <h3>Keyboard shortcuts</h3>

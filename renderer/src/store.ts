@@ -33,6 +33,10 @@ export interface EditorState {
   logs: Record<string, string[]>;
   buildId?: string;
   running: boolean;
+  /** a past build shown on the graph instead of the live status (History panel) */
+  replay?: { id: string; name: string; createdAt: number };
+  showBuild(replay: { id: string; name: string; createdAt: number }, status: Record<string, NodeStatus>): void;
+  clearReplay(): void;
   notice?: string;
   theme: 'dark' | 'light';
   clipboard: GraphNode[];
@@ -189,8 +193,10 @@ export const useEditor = create<EditorState>()(
       },
       markSaved: (fileName) => set({ dirty: false, ...(fileName ? { fileName } : {}) }),
       setNotice: (notice) => set({ notice }),
+      showBuild: (replay, status) => set({ replay, status, logs: {} }),
+      clearReplay: () => set({ replay: undefined, status: {} }),
       toggleTheme: () => set({ theme: get().theme === 'dark' ? 'light' : 'dark' }),
-      startRun: (buildId) => set({ buildId, running: true, status: Object.fromEntries(get().doc.nodes.map((n) => [n.id, { state: 'queued' as RunState }])), logs: {}, notice: undefined }),
+      startRun: (buildId) => set({ buildId, running: true, replay: undefined, status: Object.fromEntries(get().doc.nodes.map((n) => [n.id, { state: 'queued' as RunState }])), logs: {}, notice: undefined }),
       applyEvent: (e) => {
         const { status, logs } = get();
         if (e.type === 'vertex') {

@@ -55,7 +55,9 @@ export function parseBuildFlags(flags: string[]): BuildFlags {
 /** Build `dir` with BuildKit: a rootfs tarball at `tarPath` and an image tagged `tag`. */
 export async function buildWithBuildKit(dir: string, flags: string[], tarPath: string, tag: string): Promise<void> {
   const opts = { cwd: dir, env: dockerEnv(), maxBuffer: 64 << 20 };
-  await run(DOCKER, ['build', '--network=host', ...flags, '-o', `type=tar,dest=${tarPath}`, '.'], opts);
+  // --no-cache: the oracle is built in this run, as Kiln is; a result cached on another day would
+  // differ in date-stamped files (useradd's /etc/shadow counts days since 1970)
+  await run(DOCKER, ['build', '--network=host', '--no-cache', ...flags, '-o', `type=tar,dest=${tarPath}`, '.'], opts);
   await run(DOCKER, ['build', '--network=host', ...flags, '-t', tag, '.'], opts);
 }
 

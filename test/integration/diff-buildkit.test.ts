@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { describeWith, DOCKER_HOST } from '../helpers/env.js';
+import { describeWith } from '../helpers/env.js';
+import { createEngine } from '../../engine/engine.js';
+import { runcUnavailable } from '../../engine/worker/runc/index.js';
 import { buildWithBuildKit, caseFlags, comparableConfig, imageConfigOf, parseBuildFlags, removeImage } from '../helpers/buildkit.js';
 import { compareEntries, compareTars, flattenLayers, tarEntries } from '../helpers/tarcmp.js';
 import { dockerfileToLLB, readDockerignore } from '../../engine/frontend/dockerfile/index.js';
@@ -143,42 +145,18 @@ describeWith(['engine', 'buildkit'], 'differential suite against BuildKit', () =
     }
   });
 
-  describe('root filesystem', () => {
+  // Every worker this machine can run builds the same cases: the runc worker (the default where
+  // it can run) and the Docker worker (its fallback) must both match BuildKit.
+  for (const kind of runcUnavailable() ? ['docker'] : ['runc', 'docker']) describe(`root filesystem (${kind} worker)`, () => {
     type Build = (def: Definition, session: JobSession, jobId: string) => Promise<Result>;
     let worker: Worker | undefined;
     let build: Build | undefined;
     let close: (() => Promise<void>) | undefined;
     beforeAll(async () => {
-      // The engine (solver + cache) is another module: use it when present; until then drive the
-      // Docker worker directly, one vertex after another, which is all a Dockerfile graph needs.
-      const enginePath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../engine/engine.ts');
-      if (fs.existsSync(enginePath)) {
-        const eng = (await import('../../engine/engine.js' as string)) as { createEngine(o: object): Promise<{ worker: Worker; build(d: Definition, o: object): Promise<{ result: Result }>; close(): Promise<void> }> };
-        const engine = await eng.createEngine({ root: path.join(tmp, 'kiln-root'), parallelism: 2 });
-        worker = engine.worker;
-        build = async (def, session, jobId) => (await engine.build(def, { jobId, session })).result;
-        close = () => engine.close();
-      } else {
-        const { createDockerWorker } = await import('../../engine/worker/docker/index.js');
-        const Database = (await import('better-sqlite3')).default;
-        const db = new Database(':memory:');
-        const w = await createDockerWorker({ dockerHost: DOCKER_HOST, root: path.join(tmp, 'kiln-root'), db });
-        worker = w;
-        build = async (def, session) => {
-          const results = new Map<string, Result[]>();
-          const ctx = { signal: new AbortController().signal, session, progress: { log() {}, status() {} } };
-          for (const v of def.vertices) {
-            const op = w.resolveOp(v);
-            const inputs = v.inputs.map((i) => results.get(i.digest)![i.output ?? 0]!);
-            results.set(v.digest, await op.exec(ctx, inputs));
-          }
-          return results.get(def.output!.digest)![def.output!.output ?? 0]!;
-        };
-        close = async () => {
-          await w.close();
-          db.close();
-        };
-      }
+      const engine = await createEngine({ root: path.join(tmp, `kiln-root-${kind}`), parallelism: 2, workerKind: kind as 'runc' | 'docker' });
+      worker = engine.worker;
+      build = async (def, session, jobId) => (await engine.build(def, { jobId, session })).result;
+      close = () => engine.close();
     }, 120_000);
     afterAll(async () => close?.());
 
@@ -201,9 +179,9 @@ describeWith(['engine', 'buildkit'], 'differential suite against BuildKit', () =
 
     // Differences we know of and have not fixed yet, each explained in docs/DIFFERENCES.md. They
     // run as it.fails, so fixing one turns its test red until it is taken off this list.
-    const knownRootfsDifferences: Record<string, string> = {
+    const knownRootfsDifferences: Record<string, string> = kind === 'docker' ? {
       'user-group': 'the Docker worker cannot drop the supplementary gid Docker adds for USER uid:gid',
-    };
+    } : {};
     for (const c of cases) {
       (knownRootfsDifferences[c] ? it.fails : it)(c, async () => {
         expect(worker, 'a worker to build with').toBeDefined();

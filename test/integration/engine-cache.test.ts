@@ -1,6 +1,7 @@
-// The engine's cache records against the real Docker Engine and SQLite: records with sizes after
-// a build, prune removing the snapshots from the engine, reconcile dropping records whose image
-// was removed behind Kiln's back (the next build re-runs the step), and noCache by vertex.
+// The engine's cache records against the real Docker Engine (or runc on overlay snapshots) and
+// SQLite: records with sizes after a build, prune removing the snapshots, reconcile dropping
+// records whose snapshot was removed behind Kiln's back (the next build re-runs the step), and
+// noCache by vertex. Runs once per worker that can run here.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,21 +9,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../engine/engine.js';
 import { image } from '../../engine/llb/builder.js';
 import type { ProgressEvent } from '../../engine/solver/types.js';
-import { dockerFromEnv } from '../../engine/worker/docker/connect.js';
+import { runcUnavailable } from '../../engine/worker/runc/index.js';
 import { BUSYBOX, DOCKER_HOST, describeWith } from '../helpers/env.js';
 
 let root: string;
 let engine: Engine;
-const docker = () => dockerFromEnv(DOCKER_HOST).docker;
-
-async function imageExists(id: string): Promise<boolean> {
-  try {
-    await docker().getImage(id).inspect();
-    return true;
-  } catch {
-    return false;
-  }
-}
+const WORKERS = runcUnavailable() ? (['docker'] as const) : (['runc', 'docker'] as const);
 
 /** names of the vertices that executed (not cached) during a build */
 async function executed(e: Engine, def: ReturnType<ReturnType<typeof image>['marshal']>, jobId: string, noCache?: string[]): Promise<string[]> {
@@ -34,10 +26,12 @@ async function executed(e: Engine, def: ReturnType<ReturnType<typeof image>['mar
   return ran;
 }
 
-describeWith(['engine'], 'engine cache records', () => {
+for (const workerKind of WORKERS)
+describeWith(['engine'], `engine cache records (${workerKind} worker)`, () => {
+  const open = () => createEngine({ root, dockerHost: DOCKER_HOST, gcPolicy: [], workerKind });
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'kiln-engine-cache-'));
-    engine = await createEngine({ root, dockerHost: DOCKER_HOST, gcPolicy: [] });
+    engine = await open();
   }, 120_000);
   afterAll(async () => {
     await engine?.cache.prune({ all: true }).catch(() => undefined);
@@ -60,11 +54,11 @@ describeWith(['engine'], 'engine cache records', () => {
     expect(two.resultId).toBe(result.id);
     expect(two.size).toBeGreaterThanOrEqual(4096);
     expect(two.parents).toHaveLength(1);
-    expect(await imageExists(result.id)).toBe(true);
+    expect(await engine.worker.exists(result)).toBe(true);
 
     const pruned = await engine.cache.prune({ all: true, filters: { description: tag } });
     expect(pruned.removed).toHaveLength(2);
-    expect(await imageExists(result.id)).toBe(false);
+    expect(await engine.worker.exists(result)).toBe(false);
     expect(await executed(engine, def, 'c2')).toHaveLength(2);
   }, 180_000);
 
@@ -72,9 +66,10 @@ describeWith(['engine'], 'engine cache records', () => {
     const tag = `r${Date.now()}`;
     const def = graph(tag).marshal();
     const { result } = await engine.build(def, { jobId: 'r1' });
-    await docker().getImage(result.id).remove({ force: true, noprune: true });
+    await engine.worker.remove(result);
+    expect(await engine.worker.exists(result)).toBe(false);
     await engine.close();
-    engine = await createEngine({ root, dockerHost: DOCKER_HOST, gcPolicy: [] });
+    engine = await open();
     expect(engine.cache.du().records.some((r) => r.resultId === result.id)).toBe(false);
     const ran = await executed(engine, def, 'r2');
     expect(ran).toHaveLength(1);

@@ -108,8 +108,23 @@ COPY --from=gen /g /x
     expect(runs).toEqual(['/bin/sh -c echo gen > /g']);
     const file = r.definition.vertices.find((v) => v.op.kind === 'file')!;
     expect((file.op as FileOp).actions[0]).toMatchObject({ action: 'copy', srcPath: '/g', destPath: '/x' });
-    expect(file.metadata?.progressName).toBe('[stage-2 2/2] COPY /g /x');
+    // BuildKit names a step after the instruction as written, flags included
+    expect(file.metadata?.progressName).toBe('[stage-2 2/2] COPY --from=gen /g /x');
     expect(r.stages.map((s) => [s.name, s.dependsOn])).toEqual([['gen', []], ['unused', []], ['2', ['gen']]]);
+  });
+
+  it('names steps exactly as BuildKit prints them (measured on Docker 20.10 --progress=plain)', async () => {
+    // BuildKit 20.10 printed, for this file: "[2/5] WORKDIR\t/FOO/BAR", "[3/5] COPY\t--CHOWN=1:1
+    // Dockerfile\t/x", "[4/5] RUN\tECHO  "$HOME"  $NOPE": it upper-cases up to the first space
+    // and keeps quotes and unset variables in RUN names.
+    const r = await conv('FROM busybox\nWORKDIR\t/foo/Bar\nCOPY\t--chown=1:1 Dockerfile\t/x\nRUN\techo  "$HOME"  $NOPE\nRUN echo "$HOME" ${NOPE} >/dev/null\n');
+    const names = r.definition.vertices.map((v) => v.metadata?.progressName).filter((n): n is string => !!n && /^\[\d/.test(n));
+    expect(names).toEqual([
+      '[2/5] WORKDIR\t/FOO/BAR',
+      '[3/5] COPY\t--CHOWN=1:1 Dockerfile\t/x',
+      '[4/5] RUN\tECHO  "$HOME"  $NOPE',
+      '[5/5] RUN echo "$HOME" ${NOPE} >/dev/null',
+    ]);
   });
 
   it('translates RUN mounts with BuildKit defaults', async () => {

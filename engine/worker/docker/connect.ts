@@ -4,8 +4,31 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
-import Dockerode from 'dockerode';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import type DockerodeT from 'dockerode';
+
+// dockerode loads gRPC (for BuildKit sessions, which Kiln never opens) and docker-modem loads ssh2
+// (only for ssh:// hosts) at require time: ~0.3 s of every CLI start. Both modules are replaced in
+// the require cache by lazy stand-ins that load the real thing on first use.
+const require = createRequire(import.meta.url);
+function lazyModule(path: string): void {
+  if (require.cache[path]) return;
+  let real: ((...a: unknown[]) => unknown) | undefined;
+  const lazy = function (this: unknown, ...a: unknown[]) {
+    if (!real) {
+      delete require.cache[path];
+      real = require(path) as (...a: unknown[]) => unknown;
+    }
+    return real.apply(this, a);
+  };
+  require.cache[path] = { id: path, filename: path, loaded: true, exports: lazy } as unknown as NodeJS.Module;
+}
+const dockerodeMain = require.resolve('dockerode');
+lazyModule(join(dirname(dockerodeMain), 'session.js'));
+lazyModule(join(dirname(require.resolve('docker-modem', { paths: [dockerodeMain] })), 'ssh.js'));
+const Dockerode = require('dockerode') as typeof DockerodeT;
+type Dockerode = DockerodeT;
 
 export const DEFAULT_SOCKET = 'unix:///var/run/docker.sock';
 /** the private engine scripts/engine-up starts (npm test provisions it) */
@@ -80,7 +103,7 @@ export function resolveEndpoint(dockerHost?: string, opts: ResolveEnv = {}): End
 }
 
 /** dockerode constructor options for an endpoint */
-export function dockerodeOptions(ep: Endpoint): Dockerode.DockerOptions {
+export function dockerodeOptions(ep: Endpoint): DockerodeT.DockerOptions {
   const u = new URL(ep.host);
   switch (u.protocol) {
     case 'unix:':
@@ -90,7 +113,7 @@ export function dockerodeOptions(ep: Endpoint): Dockerode.DockerOptions {
     case 'tcp:':
     case 'http:':
     case 'https:': {
-      const o: Dockerode.DockerOptions = { host: u.hostname, port: u.port || (ep.tls ? 2376 : 2375) };
+      const o: DockerodeT.DockerOptions = { host: u.hostname, port: u.port || (ep.tls ? 2376 : 2375) };
       if (ep.tls || u.protocol === 'https:') {
         o.protocol = 'https';
         const cp = ep.tls?.certPath;
@@ -111,7 +134,7 @@ export function dockerodeOptions(ep: Endpoint): Dockerode.DockerOptions {
         port: u.port || 22,
         username: u.username || undefined,
         sshOptions: { agent: process.env.SSH_AUTH_SOCK },
-      } as Dockerode.DockerOptions;
+      } as DockerodeT.DockerOptions;
     default:
       throw new Error(`unsupported docker endpoint ${ep.host}`);
   }

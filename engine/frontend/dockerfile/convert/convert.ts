@@ -16,6 +16,7 @@ import type { CopyInstruction, Instruction, ParsedDockerfile, RunInstruction, St
 import { LLBGraph, type StateRef } from './graph.js';
 import { goList, goQuoteList, goSetMap, healthcheckHistory } from './gofmt.js';
 import { parseMount } from './mounts.js';
+import { linkName, runLexer, runName, stepName } from './names.js';
 import { excludingRule, parseIgnoreText as parseIgnoreLines } from './ignore.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -154,6 +155,8 @@ export class Converter {
   readonly parsed: ParsedDockerfile;
   private states: StageState[] = [];
   private lex: ShellLex;
+  /** names RUN steps the way BuildKit prints them (quotes kept, unset variables as written) */
+  private runLex: ShellLex;
   private target: Platform;
   private build: Platform;
   private metaArgs = new Map<string, string | undefined>();
@@ -176,6 +179,7 @@ export class Converter {
       this.warnings.push({ rule: 'Parse', message: w.short, url: w.url, location: { file: this.file, startLine: w.location.start.line, endLine: w.location.end.line } });
     }
     this.lex = new ShellLex(res.directives.escape ?? '\\');
+    this.runLex = runLexer(this.lex.escapeToken);
     this.parsed = parseDockerfileAST(res.ast, this.file, opts.dockerfile);
     this.target = parsePlatform(opts.platform);
     this.build = parsePlatform(undefined);
@@ -287,7 +291,9 @@ export class Converter {
   private meta(s: StageState, ins: Instruction, text: string, step: boolean): VertexMetadata {
     if (step) s.step++;
     const multi = this.states.length > 1 || s.stage.name !== undefined;
-    const prefix = multi ? `[${s.label} ${s.step}/${s.total}]` : `[${s.step}/${s.total}]`;
+    // BuildKit pads the step number to the width of the total: "[ 2/12]"
+    const n = String(s.step).padStart(String(s.total).length);
+    const prefix = multi ? `[${s.label} ${n}/${s.total}]` : `[${n}/${s.total}]`;
     return {
       description: text,
       progressName: `${prefix} ${text}`,
@@ -522,7 +528,7 @@ export class Converter {
         const owner = cfg.User ? parseChown(cfg.User) : undefined;
         const action: FileAction = { action: 'mkdir', path: wd, mode: 0o755, makeParents: true, ...(owner ? { owner } : {}) };
         const inputs = s.state ? [s.state] : [];
-        s.state = this.graph.add({ kind: 'file', base: s.state ? 0 : -1, actions: [action] }, inputs, this.meta(s, ins, `WORKDIR ${p}`, true));
+        s.state = this.graph.add({ kind: 'file', base: s.state ? 0 : -1, actions: [action] }, inputs, this.meta(s, ins, stepName(this.lex, ins.original, env), true));
         this.history(s, `WORKDIR ${wd}`, false);
         return;
       }
@@ -631,7 +637,7 @@ export class Converter {
       ...(secretEnv.length ? { secretEnv } : {}),
       ...(proxyEnv.length ? { proxyEnv } : {}),
     };
-    const text = `RUN ${ins.prependShell ? ins.cmd.join(' ') : goQuoteList(ins.cmd)}`;
+    const text = runName(this.runLex, ins.original, env, ins.cmd, ins.heredocs, ins.prependShell);
     s.state = this.graph.add(op, inputs, this.meta(s, ins, text, true));
     const cmdText = histArgs.length ? `|${histArgs.length} ${histArgs.join(' ')} ${args.join(' ')}` : args.join(' ');
     this.history(s, `RUN ${cmdText} # buildkit`, false);
@@ -729,11 +735,14 @@ export class Converter {
         ...(ins.parents ? { parents: true } : {}),
       });
     }
+    // the history keeps BuildKit's commit message (no flags); the vertex name is the instruction as written
     const text = `${ins.kind.toUpperCase()} ${[...sources, destRaw].join(' ')}`;
-    const meta = this.meta(s, ins, text, true);
+    const name = stepName(this.lex, ins.original, env);
+    const meta = this.meta(s, ins, name, true);
     const layer = this.graph.add({ kind: 'file', base: baseIdx, actions }, inputs, meta);
     if (ins.link && s.state) {
-      s.state = this.graph.add({ kind: 'merge', inputs: [0, 1] }, [s.state, layer], { ...meta, description: `${text} (link)` });
+      const link = linkName(name);
+      s.state = this.graph.add({ kind: 'merge', inputs: [0, 1] }, [s.state, layer], { ...meta, description: link, progressName: meta.progressName!.slice(0, -name.length) + link });
     } else s.state = layer;
     this.history(s, `${text} # buildkit`, false);
   }
