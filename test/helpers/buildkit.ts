@@ -11,7 +11,7 @@ import type { ImageConfig } from '../../engine/llb/image.js';
 const run = promisify(execFile);
 export const DOCKER = '/usr/bin/docker';
 
-function dockerEnv(): NodeJS.ProcessEnv {
+export function dockerEnv(): NodeJS.ProcessEnv {
   return { ...process.env, DOCKER_HOST, DOCKER_BUILDKIT: '1' };
 }
 
@@ -55,10 +55,12 @@ export function parseBuildFlags(flags: string[]): BuildFlags {
 /** Build `dir` with BuildKit: a rootfs tarball at `tarPath` and an image tagged `tag`. */
 export async function buildWithBuildKit(dir: string, flags: string[], tarPath: string, tag: string): Promise<void> {
   const opts = { cwd: dir, env: dockerEnv(), maxBuffer: 64 << 20 };
-  // --no-cache: the oracle is built in this run, as Kiln is; a result cached on another day would
-  // differ in date-stamped files (useradd's /etc/shadow counts days since 1970)
-  await run(DOCKER, ['build', '--network=host', '--no-cache', ...flags, '-o', `type=tar,dest=${tarPath}`, '.'], opts);
-  await run(DOCKER, ['build', '--network=host', ...flags, '-t', tag, '.'], opts);
+  // The context is named by its absolute path: the docker CLI derives the session's shared key
+  // from the path as given, and two concurrent builds of '.' in different dirs share one key, so
+  // BuildKit may hand one build the other's Dockerfile.
+  const ctx = path.resolve(dir);
+  await run(DOCKER, ['build', '--network=host', ...flags, '-o', `type=tar,dest=${tarPath}`, ctx], opts);
+  await run(DOCKER, ['build', '--network=host', ...flags, '-t', tag, ctx], opts);
 }
 
 /** The image's config.json, as `docker save` writes it (history included). */
