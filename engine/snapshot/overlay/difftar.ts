@@ -8,11 +8,20 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { syscalls } from './syscalls.js';
 
 type Header = Parameters<ReturnType<typeof tar.pack>['entry']>[0];
 
 /** directories of `dir` marked opaque by overlayfs (absolute paths) */
-export function opaqueDirs(dir: string): Promise<Set<string>> {
+export async function opaqueDirs(dir: string): Promise<Set<string>> {
+  const sc = syscalls();
+  if (sc) {
+    try {
+      return await sc.opaqueDirs(dir);
+    } catch {
+      /* the helper could not run: getfattr below */
+    }
+  }
   return new Promise((resolve, reject) => {
     // trusted.* xattrs have no Node API; getfattr (Debian's attr) lists them in one pass
     const p = spawn('getfattr', ['-R', '-h', '--absolute-names', '-d', '-m', '^trusted\\.overlay\\.opaque$', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -45,8 +54,11 @@ async function fileEntry(pack: tar.Pack, h: Header, path: string): Promise<void>
   await pipeline(createReadStream(path), sink);
 }
 
-/** write `dir` as a layer tar at `out`; returns its diff id and size */
-export async function writeLayerTar(dir: string, out: string): Promise<{ diffId: string; size: number }> {
+/**
+ * write `dir` as a layer tar at `out` (through `tmp`, renamed when complete); returns its diff id
+ * and size
+ */
+export async function writeLayerTar(dir: string, out: string, tmp = `${out}.tmp-${process.pid}`): Promise<{ diffId: string; size: number }> {
   const opaque = await opaqueDirs(dir);
   const pack = tar.pack();
   const hash = createHash('sha256');
@@ -58,8 +70,9 @@ export async function writeLayerTar(dir: string, out: string): Promise<{ diffId:
       cb(null, chunk);
     },
   });
-  const tmp = `${out}.tmp-${process.pid}`;
   const writing = pipeline(pack, tap, createWriteStream(tmp));
+  // awaited below; a write failure while the walk is still going must not be an unhandled rejection
+  writing.catch(() => undefined);
   const links = new Map<string, string>();
   const walk = async (abs: string, rel: string): Promise<void> => {
     for (const name of readdirSync(abs).sort()) {

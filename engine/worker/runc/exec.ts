@@ -12,6 +12,7 @@ import { mountOverlay, unmount } from '../../snapshot/overlay/mount.js';
 import { dirSize } from '../../snapshot/overlay/difftar.js';
 import { ExecError, TailBuffer } from '../docker/errors.js';
 import { lowersOf, overlayResult, snapshotOf, viewOf, type RuncContext } from './context.js';
+import { tarSoon } from './layers.js';
 import { runtimeSpec, type SpecMount } from './spec.js';
 import { resolveUser } from './user.js';
 
@@ -91,7 +92,9 @@ async function runExec(rc: RuncContext, op: ExecOp, inputs: Result[], ctx: OpCon
         /* not created */
       }
     }
-    const results: Result[] = [overlayResult(rc.store.commit(layer.id, parent, dirSize(layer.fs)))];
+    const meta = rc.store.commit(layer.id, parent, dirSize(layer.fs));
+    tarSoon(rc, meta);
+    const results: Result[] = [overlayResult(meta)];
     committed = true;
     for (const [i, r] of extra) results[i] = r;
     return results;

@@ -10,6 +10,7 @@ import { mountOverlay, unmount } from '../../snapshot/overlay/mount.js';
 import { dirSize } from '../../snapshot/overlay/difftar.js';
 import { applyFileActions, type SourceView } from '../fileops/apply.js';
 import { lowersOf, overlayResult, snapshotOf, viewOf, type RuncContext } from './context.js';
+import { tarSoon } from './layers.js';
 
 export function fileOp(rc: RuncContext, v: DefinitionVertex, keyed: Op): Op {
   const op = v.op as FileOp;
@@ -51,7 +52,9 @@ async function runFile(rc: RuncContext, op: FileOp, inputs: Result[], ctx: OpCon
     };
     await applyFileActions(op, dest, source, { signal: ctx.signal, tmpDir: join(rc.store.root, 'b') });
     await unmount(dest);
-    const r = overlayResult(rc.store.commit(layer.id, parent, dirSize(layer.fs)));
+    const meta = rc.store.commit(layer.id, parent, dirSize(layer.fs));
+    tarSoon(rc, meta);
+    const r = overlayResult(meta);
     committed = true;
     return r;
   } finally {

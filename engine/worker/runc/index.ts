@@ -4,12 +4,14 @@
 // and pulling images (their filesystems become the lowest overlay layer), sources, and the ops
 // without a fast path here (merge, diff), which get their overlay inputs as engine images.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { DefinitionVertex } from '../../llb/definition.js';
 import type { Op as SolverOp, Result } from '../../solver/types.js';
 import { OverlayStore } from '../../snapshot/overlay/store.js';
+import { syscalls } from '../../snapshot/overlay/syscalls.js';
+import { findExecutable } from '../../snapshot/overlay/which.js';
 import type { LayerRef, Worker, WorkerInfo } from '../types.js';
 import { createDockerWorker, type DockerWorker } from '../docker/index.js';
 import { CacheMounts } from '../docker/cachemounts.js';
@@ -27,9 +29,9 @@ export interface RuncWorker extends Worker {
 export function runcUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'not Linux';
   if (process.getuid?.() !== 0) return 'not running as root';
-  for (const bin of ['runc', 'getfattr']) {
-    if (spawnSync(bin, ['--version'], { stdio: 'ignore' }).error) return `${bin} is not installed`;
-  }
+  if (!findExecutable('runc')) return 'runc is not installed';
+  // overlay's opaque markers are read by the syscall helper, or else by getfattr
+  if (!syscalls() && !findExecutable('getfattr')) return 'neither perl nor getfattr (apt-get install attr) is installed';
   try {
     if (!/\toverlay\n/.test(readFileSync('/proc/filesystems', 'utf8') + '\n')) return 'the kernel has no overlayfs';
   } catch {
@@ -40,7 +42,8 @@ export function runcUnavailable(): string | undefined {
 
 /** containers a killed Kiln process left behind in runc's state root */
 function collectContainers(runcRoot: string): void {
-  if (!existsSync(runcRoot)) return;
+  // runc keeps a dir per container: an empty root needs no `runc list` (a process start per CLI run)
+  if (!existsSync(runcRoot) || readdirSync(runcRoot).length === 0) return;
   const r = spawnSync('runc', ['--root', runcRoot, 'list', '-q'], { encoding: 'utf8' });
   for (const id of (r.stdout ?? '').split('\n').filter(Boolean)) {
     const pid = Number(id.split('-')[1]);

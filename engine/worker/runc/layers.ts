@@ -10,6 +10,7 @@ import { isNotFound, KILN_LABEL } from '../docker/images.js';
 import { loadImage } from '../docker/load.js';
 import type { DockerWorker } from '../docker/index.js';
 import type { RuncContext } from './context.js';
+import type { LayerMeta } from '../../snapshot/overlay/store.js';
 
 const tarring = new Map<string, Promise<void>>();
 
@@ -17,7 +18,8 @@ async function ensureTar(rc: RuncContext, id: string): Promise<void> {
   if (rc.store.meta(id)?.diffId) return;
   let p = tarring.get(id);
   if (!p) {
-    p = writeLayerTar(rc.store.fsDir(id), rc.store.tarPath(id))
+    // the temp file sits with the bundles, which the next start collects if this process dies
+    p = writeLayerTar(rc.store.fsDir(id), rc.store.tarPath(id), rc.store.bundleDir(`tar-${id}`))
       .then(({ diffId, size }) => void rc.store.update(id, { diffId, tarSize: size }))
       .finally(() => tarring.delete(id));
     tarring.set(id, p);
@@ -26,18 +28,41 @@ async function ensureTar(rc: RuncContext, id: string): Promise<void> {
 }
 
 export async function layersOf(rc: RuncContext, dw: DockerWorker, s: Snapshot): Promise<LayerRef[]> {
-  if (s.kind !== 'overlay') {
-    const base = await dw.layers({ id: s.imageId ?? s.dir ?? 'scratch', sys: s });
-    // an engine image's layers are in the engine by definition
-    return s.kind === 'image' ? base.map((l) => ({ ...l, inEngine: true })) : base;
+  // the overlay layers on top (top first), then whatever they stand on
+  const chain: string[] = [];
+  let cur = s;
+  while (cur.kind === 'overlay') {
+    const m = rc.store.meta(cur.layer!);
+    if (!m) throw new Error(`snapshot layer ${cur.layer} is missing`);
+    chain.push(m.id);
+    cur = m.parent;
   }
-  const m = rc.store.meta(s.layer!);
-  if (!m) throw new Error(`snapshot layer ${s.layer} is missing`);
-  const below = await layersOf(rc, dw, m.parent);
-  await ensureTar(rc, m.id);
-  const meta = rc.store.meta(m.id)!;
-  const inEngine = !!meta.imageId && below.every((l) => l.inEngine);
-  return [...below, { diffId: meta.diffId!, size: meta.tarSize!, open: async () => createReadStream(rc.store.tarPath(m.id)), inEngine }];
+  const [base] = await Promise.all([baseLayers(dw, cur), ...chain.map((id) => ensureTar(rc, id))]);
+  let inEngine = base.every((l) => l.inEngine);
+  const out = [...base];
+  for (const id of chain.reverse()) {
+    const meta = rc.store.meta(id)!;
+    inEngine &&= !!meta.imageId;
+    out.push({ diffId: meta.diffId!, size: meta.tarSize!, open: async () => createReadStream(rc.store.tarPath(id)), inEngine });
+  }
+  return out;
+}
+
+async function baseLayers(dw: DockerWorker, s: Snapshot): Promise<LayerRef[]> {
+  const base = await dw.layers({ id: s.imageId ?? s.dir ?? 'scratch', sys: s });
+  // an engine image's layers are in the engine by definition
+  return s.kind === 'image' ? base.map((l) => ({ ...l, inEngine: true })) : base;
+}
+
+/**
+ * Small layers are tarred in the background as soon as they are committed: an export would
+ * otherwise wait for them one by one, and they cost a few milliseconds. Big ones wait for their
+ * first export (most intermediate layers never get one).
+ */
+const EAGER_TAR_BYTES = 8 << 20;
+
+export function tarSoon(rc: RuncContext, m: LayerMeta): void {
+  if (m.size <= EAGER_TAR_BYTES) ensureTar(rc, m.id).catch(() => undefined);
 }
 
 /** an engine image with the snapshot's filesystem (made once per layer, then reused) */
