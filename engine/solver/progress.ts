@@ -1,6 +1,8 @@
 // Progress fan-out for one vertex execution. An execution may be shared by several jobs (dedup by
-// cache key): every subscriber sees every event, and a job that joins late gets the events so far
-// replayed. Logs are capped per vertex so a chatty step cannot exhaust memory.
+// cache key): every job sees every event once, and a job that joins late gets the events so far
+// replayed. One job can subscribe several times — once per dependent that needs the vertex, each
+// through its own view of the job — so subscribers are grouped by job id and each event goes to
+// one subscriber of each group. Logs are capped per vertex so a chatty step cannot exhaust memory.
 import type { ProgressEvent, VertexProgress } from './types.js';
 
 type Untagged = ProgressEvent extends infer E ? (E extends { jobId: string } ? Omit<E, 'jobId'> : never) : never;
@@ -14,7 +16,8 @@ export const DEFAULT_LOG_LIMIT = 2 * 1024 * 1024;
 
 export class ProgressFanout {
   private readonly history: Untagged[] = [];
-  private readonly subs = new Set<Subscriber>();
+  /** job id → that job's subscribers (events go to the first; the others stand by) */
+  private readonly subs = new Map<string, Set<Subscriber>>();
   private logBytes = 0;
   private truncated = false;
 
@@ -24,22 +27,34 @@ export class ProgressFanout {
   ) {}
 
   subscribe(s: Subscriber): void {
-    if (this.subs.has(s)) return;
-    this.subs.add(s);
+    const group = this.subs.get(s.jobId);
+    if (group) {
+      // the job already sees this vertex: no second replay, no second copy of what follows
+      group.add(s);
+      return;
+    }
+    this.subs.set(s.jobId, new Set([s]));
     for (const e of this.history) send(s, e);
   }
 
   unsubscribe(s: Subscriber): void {
-    this.subs.delete(s);
+    const group = this.subs.get(s.jobId);
+    if (!group?.delete(s)) return;
+    // the job's other subscribers, if any, keep receiving (they have seen everything so far)
+    if (group.size === 0) this.subs.delete(s.jobId);
   }
 
+  /** how many jobs receive this execution's events */
   get size(): number {
     return this.subs.size;
   }
 
   publish(e: Untagged): void {
     this.history.push(e);
-    for (const s of this.subs) send(s, e);
+    for (const group of this.subs.values()) {
+      const [first] = group;
+      if (first) send(first, e);
+    }
   }
 
   sink(): VertexProgress {

@@ -11,6 +11,10 @@ import { Semaphore } from './semaphore.js';
 import type { CacheStore, Edge, JobSession, OpContext, ProgressEvent, Result, Vertex, VertexProgress } from './types.js';
 
 export interface SolveRequest {
+  /**
+   * The job's id, on every event. Solves that run at the same time under one id (the targets of
+   * one build) are one job for progress: each vertex is reported to it once.
+   */
   jobId: string;
   target: Edge;
   session?: JobSession;
@@ -27,14 +31,27 @@ export interface SolverOptions {
   logLimit?: number;
 }
 
+/** progress state of one job id, shared by its concurrent solves */
+interface JobReport {
+  reported: Set<string>;
+  solves: number;
+  /** vertices a finished solve keyed but never needed (a dependent hit), reported when the last solve ends */
+  covered: Vertex[];
+}
+
 interface Job extends Subscriber {
   session: JobSession;
   signal: AbortSignal;
   noCache: boolean | Set<string>;
   keys: Map<string, Promise<string>>;
   results: Map<string, Promise<Result>>;
-  /** vertices that already reported a cache hit to this job */
-  cachedSeen: Set<string>;
+  /**
+   * Vertices already reported to this job, executed or cached: each is reported once. Shared by
+   * every view of the job (the per-execution copies in run()) and by concurrent solves of its id,
+   * so a step that ran in this job is not reported again as a cache hit when another dependent
+   * (e.g. a COPY --from whose content key already resolved it) asks for it later.
+   */
+  reported: Set<string>;
   /** executions this job was the last to leave (and so aborted); a failed job waits for them */
   abandoned: Promise<unknown>[];
 }
@@ -59,6 +76,8 @@ export class Solver {
   private readonly sem: Semaphore;
   private readonly logLimit: number;
   private readonly running = new Map<string, Execution>();
+  /** job id → what was reported to it, while a solve of that id runs */
+  private readonly reports = new Map<string, JobReport>();
 
   constructor(opts: SolverOptions) {
     this.store = opts.store;
@@ -83,6 +102,9 @@ export class Solver {
     const onAbort = () => controller.abort(new CanceledError());
     if (req.signal?.aborted) throw new CanceledError();
     req.signal?.addEventListener('abort', onAbort, { once: true });
+    let report = this.reports.get(req.jobId);
+    if (!report) this.reports.set(req.jobId, (report = { reported: new Set(), solves: 0, covered: [] }));
+    report.solves++;
     const job: Job = {
       jobId: req.jobId,
       emit: req.onProgress ?? (() => {}),
@@ -91,11 +113,13 @@ export class Solver {
       noCache: Array.isArray(req.noCache) ? new Set(req.noCache) : !!req.noCache,
       keys: new Map(),
       results: new Map(),
-      cachedSeen: new Set(),
+      reported: report.reported,
       abandoned: [],
     };
     try {
-      return await abortable(this.resolve(job, req.target), job.signal);
+      const result = await abortable(this.resolve(job, req.target), job.signal);
+      report.covered.push(...unreported(job, req.target.vertex));
+      return result;
     } catch (e) {
       // When solve() rejects, the steps it aborted have removed their containers and mounts: a
       // caller that cancels and then looks finds nothing left (bounded, so a stuck worker cannot
@@ -106,6 +130,10 @@ export class Solver {
       throw e;
     } finally {
       req.signal?.removeEventListener('abort', onAbort);
+      if (--report.solves === 0) {
+        this.reports.delete(req.jobId);
+        reportCovered(job, report);
+      }
       // leave every execution this job still waits on (a failure elsewhere ends the job)
       if (!controller.signal.aborted) controller.abort(new CanceledError('job finished'));
     }
@@ -161,8 +189,8 @@ export class Solver {
       const hit = await this.store.load(outputKey(key, e.index));
       if (hit) {
         this.stats.cacheHits++;
-        if (!job.cachedSeen.has(v.digest)) {
-          job.cachedSeen.add(v.digest);
+        if (!job.reported.has(v.digest)) {
+          job.reported.add(v.digest);
           const now = Date.now();
           deliver(job, { type: 'vertex', jobId: job.jobId, digest: v.digest, name: v.name, inputs: inputDigests(v), started: now, completed: now, cached: true });
         }
@@ -192,6 +220,9 @@ export class Solver {
     }
     const exec = x;
     exec.jobs.add(job);
+    // this job sees the execution (the fanout replays what it missed, once per job id); a later
+    // cache hit on the record it writes is the same vertex, already reported
+    job.reported.add(v.digest);
     exec.fanout.subscribe(job);
     const leave = () => {
       exec.jobs.delete(job);
@@ -210,7 +241,8 @@ export class Solver {
   private async run(job: Job, v: Vertex, key: string, x: Execution): Promise<Result[]> {
     const signal = x.controller.signal;
     // Inputs are resolved under the execution's signal, so another job that joined keeps them alive.
-    // A fresh result memo: promises the creating job memoised are tied to its own signal.
+    // A fresh result memo: promises the creating job memoised are tied to its own signal. The copy
+    // keeps the job's id and `reported`, so its progress is still the one job's (reported once).
     const inputJob: Job = { ...job, signal, results: new Map() };
     const inputs = await Promise.all(v.inputs.map((e) => this.resolve(inputJob, e)));
     const inputKeys = await Promise.all(v.inputs.map(async (e) => outputKey(await this.cacheKey(job, e.vertex), e.index)));
@@ -249,6 +281,38 @@ export function outputKey(vertexKey: string, index: number): string {
 }
 
 const silentProgress: VertexProgress = { log() {}, status() {} };
+
+/**
+ * The vertices under `target` whose key the job computed but which it never reported, inputs
+ * first. After a successful solve these are exactly the ones a cache hit further down made
+ * unnecessary (an execution resolves every input; a hit resolves none, only their keys).
+ */
+function unreported(job: Job, target: Vertex): Vertex[] {
+  const out: Vertex[] = [];
+  const visited = new Set<string>();
+  const visit = (v: Vertex) => {
+    if (visited.has(v.digest) || !job.keys.has(v.digest)) return;
+    visited.add(v.digest);
+    for (const e of v.inputs) visit(e.vertex);
+    if (!job.reported.has(v.digest)) out.push(v);
+  };
+  visit(target);
+  return out;
+}
+
+/**
+ * Report the covered vertices as cached (BuildKit, too, lists every step of a warm build as
+ * CACHED), once the job id's last solve ends: a concurrent solve of the same job that ran one of
+ * them has reported it as executed by then.
+ */
+function reportCovered(job: Job, report: JobReport): void {
+  const now = Date.now();
+  for (const v of report.covered) {
+    if (report.reported.has(v.digest)) continue;
+    report.reported.add(v.digest);
+    deliver(job, { type: 'vertex', jobId: job.jobId, digest: v.digest, name: v.name, inputs: inputDigests(v), started: now, completed: now, cached: true });
+  }
+}
 
 function inputDigests(v: Vertex): string[] {
   return v.inputs.map((e) => e.vertex.digest);

@@ -109,7 +109,9 @@ describe('solver cache', () => {
     const second = await solveFresh(w, s, top, { onProgress: (e) => events.push(e) });
     expect(second).toEqual(first);
     expect(w.execs).toEqual([]);
-    expect(events.filter((e) => e.type === 'vertex' && e.cached).map((e) => (e as { name: string }).name)).toEqual(['top']);
+    // the hit on top covers x and y (keyed, never loaded): they are reported cached too, once each
+    expect(events.filter((e) => e.type === 'vertex' && e.cached).map((e) => (e as { name: string }).name).sort()).toEqual(['top', 'x', 'y']);
+    expect(events.filter((e) => e.type === 'vertex' && !e.cached)).toEqual([]);
   });
 
   it('on a hit, the inputs are not resolved at all (only their keys are computed)', async () => {
@@ -165,6 +167,70 @@ describe('solver cache', () => {
     expect(w.execs).toEqual(['b']);
     await solveFresh(w, s, b, { noCache: true });
     expect(w.execs).toEqual(['a', 'b']);
+  });
+});
+
+/** per vertex name, the kinds of its vertex events in order */
+function vertexKinds(events: ProgressEvent[]): Record<string, string> {
+  const out: Record<string, string[]> = {};
+  for (const e of events) {
+    if (e.type !== 'vertex') continue;
+    (out[e.name] ??= []).push(e.cached ? 'cached' : e.error ? 'error' : e.completed ? 'completed' : 'started');
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.join(' ')]));
+}
+
+describe('solver progress', () => {
+  // a diamond under content-keyed deps (COPY --from): `base` is needed by left, right and the
+  // keys of both copies while it runs, and again by the copies' executions once it has a record
+  const diamond = (w: World) => {
+    const content = { deps: [{ contentPaths: ['/f'] }] };
+    const base = vtx(w, 'base');
+    const left = vtx(w, 'left', [base]);
+    const right = vtx(w, 'right', [base]);
+    const copyL = vtx(w, 'copyL', [left], content);
+    const copyR = vtx(w, 'copyR', [copyL, right], { deps: [{}, { contentPaths: ['/f'] }] });
+    return vtx(w, 'top', [copyR, base], { deps: [{}, { contentPaths: ['/f'] }] });
+  };
+  const names = ['base', 'copyL', 'copyR', 'left', 'right', 'top'];
+
+  it('a shared input is reported once, as executed, however many dependents ask for it', async () => {
+    const w = world();
+    const s = new Solver({ store: new MemoryCacheStore() });
+    const events: ProgressEvent[] = [];
+    await s.solve({ jobId: 'j', target: edge(diamond(w)), onProgress: (e) => events.push(e) });
+    expect(w.execs.sort()).toEqual(names);
+    expect(vertexKinds(events)).toEqual(Object.fromEntries(names.map((n) => [n, 'started completed'])));
+  });
+
+  it('a warm solve reports every vertex cached once', async () => {
+    const w = world();
+    const store = new MemoryCacheStore();
+    await new Solver({ store }).solve({ jobId: 'j1', target: edge(diamond(w)) });
+    const events: ProgressEvent[] = [];
+    await new Solver({ store }).solve({ jobId: 'j2', target: edge(diamond(w)), onProgress: (e) => events.push(e) });
+    expect(vertexKinds(events)).toEqual(Object.fromEntries(names.map((n) => [n, 'cached'])));
+  });
+
+  it('solves of one job id at the same time are one job: a shared vertex is reported to it once', async () => {
+    const w = world();
+    const g = gate();
+    w.gates.set('shared', g.promise);
+    const s = new Solver({ store: new MemoryCacheStore() });
+    const shared = vtx(w, 'shared', [], { logs: 'hi\n' });
+    const events: ProgressEvent[] = [];
+    const onProgress = (e: ProgressEvent) => events.push(e);
+    const p1 = s.solve({ jobId: 'j', target: edge(vtx(w, 't1', [shared])), onProgress });
+    const p2 = s.solve({ jobId: 'j', target: edge(vtx(w, 't2', [shared])), onProgress });
+    while (!w.execs.includes('shared')) await new Promise((r) => setImmediate(r));
+    g.open();
+    await Promise.all([p1, p2]);
+    // and once more after it finished: the later solve hits the record the first one wrote
+    await Promise.all([s.solve({ jobId: 'k', target: edge(vtx(w, 't3', [shared])), onProgress }), s.solve({ jobId: 'k', target: edge(shared), onProgress })]);
+    const j = events.filter((e) => e.jobId === 'j');
+    expect(vertexKinds(j)).toEqual({ shared: 'started completed', t1: 'started completed', t2: 'started completed' });
+    expect(j.filter((e) => e.type === 'log').map((e) => (e as { data: string }).data)).toEqual(['hi\n']);
+    expect(vertexKinds(events.filter((e) => e.jobId === 'k'))).toEqual({ shared: 'cached', t3: 'started completed' });
   });
 });
 
