@@ -69,8 +69,15 @@ export function mediaTypes(oci: boolean, compression: Compression): { manifest: 
   return { manifest: MT.dockerManifest, config: MT.dockerConfig, layer };
 }
 
-/** the image config as exported: the frontend's config with rootfs and history matching `diffIds` */
-export function finalConfig(imageConfig: ImageConfig | undefined, diffIds: string[], epoch?: number): ImageConfig {
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The image config as exported: the frontend's config with rootfs and history matching
+ * `diffIds`. Created times are SOURCE_DATE_EPOCH when given; otherwise, as in BuildKit, a step's
+ * history entry is dated when its layer was made (`layerTimes`, base first, where the worker
+ * knows them) and the image when its newest layer was — so a rebuild from cache is the same image.
+ */
+export function finalConfig(imageConfig: ImageConfig | undefined, diffIds: string[], epoch?: number, layerTimes: (number | undefined)[] = []): ImageConfig {
   const base = imageConfig ?? minimalConfig();
   const created = epoch !== undefined ? new Date(epoch * 1000).toISOString().replace('.000Z', 'Z') : undefined;
   const config: ImageConfig = {
@@ -80,7 +87,23 @@ export function finalConfig(imageConfig: ImageConfig | undefined, diffIds: strin
     history: fixHistory(base.history, diffIds.length, created),
   };
   if (created) config.history = config.history!.map((h) => ({ ...h, created }));
+  else if (layerTimes.some((t) => t !== undefined)) datedFromLayers(config, layerTimes);
   return config;
+}
+
+function datedFromLayers(config: ImageConfig, layerTimes: (number | undefined)[]): void {
+  let layer = -1;
+  let last: number | undefined;
+  for (const h of config.history!) {
+    if (!h.empty_layer) layer++;
+    const t = h.empty_layer ? last : layerTimes[layer];
+    if (t !== undefined) last = t;
+    // entries that carry a time (the base image's) keep it; metadata-only steps take the time of
+    // the layer they follow
+    if (!h.created && t !== undefined) h.created = iso(t);
+  }
+  const newest = Math.max(...layerTimes.filter((t): t is number => t !== undefined));
+  if (!config.created || Date.parse(config.created) < newest) config.created = iso(newest);
 }
 
 export async function assembleImage(layers: LayerRef[], imageConfig: ImageConfig | undefined, o: AssembleOpts): Promise<AssembledImage> {
@@ -99,7 +122,7 @@ export async function assembleImage(layers: LayerRef[], imageConfig: ImageConfig
   const diffIds = o.rewriteTimestamp && o.epoch !== undefined
     ? await Promise.all(blobs.map((b, i) => (compression === 'uncompressed' ? Promise.resolve(b.digest) : uncompressedDigest(b, compression, layers[i]!.diffId))))
     : layers.map((l) => l.diffId);
-  const config = finalConfig(imageConfig, diffIds, o.epoch);
+  const config = finalConfig(imageConfig, diffIds, o.epoch, layers.map((l) => l.created));
   const configBytes = Buffer.from(JSON.stringify(config));
   const configDesc: Descriptor = { mediaType: mt.config, digest: sha256(configBytes), size: configBytes.length };
   const layerDescs = blobs.map((b, i) => ({ mediaType: mt.layer, digest: b.digest, size: b.size, path: b.path, diffId: diffIds[i]! }));

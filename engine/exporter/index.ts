@@ -9,7 +9,7 @@ import type Dockerode from 'dockerode';
 import type { ExportRequest, ExportResponse } from './types.js';
 import type { Compression } from './compress.js';
 import { assembleImage, finalConfig, MT, type AssembledImage } from './image.js';
-import { loadImage } from '../worker/docker/load.js';
+import { loadImage, tagIfPresent } from '../worker/docker/load.js';
 import { sha256 } from '../llb/digest.js';
 import { writeDockerArchive, writeOciArchive } from './archive.js';
 import { writeRootfsTar } from './rootfs.js';
@@ -78,15 +78,21 @@ function dockerOf(req: Omit<ExportRequest, 'attrs'>): Promise<Dockerode> {
  */
 async function loadIntoEngine(docker: Dockerode, req: Omit<ExportRequest, 'attrs'>, tags: string[], epoch: number | undefined): Promise<ExportResponse> {
   const layers = await req.worker.layers(req.result);
-  const config = finalConfig(req.imageConfig, layers.map((l) => l.diffId), epoch);
-  let skip = 0;
-  while (skip < layers.length && layers[skip]!.inEngine) skip++;
-  const bytes = layers.slice(skip).reduce((n, l) => n + l.size, 0);
-  const id = `loading ${layers.length - skip} new of ${layers.length} layers`;
-  req.onProgress?.({ id, current: 0, total: bytes });
-  const imageId = await loadImage(docker, layers, config, tags.map((n) => (n.lastIndexOf(':') > n.lastIndexOf('/') ? n : `${n}:latest`)));
-  req.onProgress?.({ id, current: bytes, total: bytes });
+  const config = finalConfig(req.imageConfig, layers.map((l) => l.diffId), epoch, layers.map((l) => l.created));
   const configBytes = Buffer.from(JSON.stringify(config));
+  const refs = tags.map((n) => (n.lastIndexOf(':') > n.lastIndexOf('/') ? n : `${n}:latest`));
+  let imageId = sha256(configBytes);
+  if (await tagIfPresent(docker, imageId, refs)) {
+    req.onProgress?.({ id: `image ${imageId.slice(7, 19)} already in the engine${refs.length ? ': tagged' : ''}`, current: 0, total: 0 });
+  } else {
+    let skip = 0;
+    while (skip < layers.length && layers[skip]!.inEngine) skip++;
+    const bytes = layers.slice(skip).reduce((n, l) => n + l.size, 0);
+    const id = `loading ${layers.length - skip} new of ${layers.length} layers`;
+    req.onProgress?.({ id, current: 0, total: bytes });
+    imageId = await loadImage(docker, layers, config, refs);
+    req.onProgress?.({ id, current: bytes, total: bytes });
+  }
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2, mediaType: MT.dockerManifest,
     config: { mediaType: MT.dockerConfig, digest: imageId, size: configBytes.length },

@@ -29,6 +29,8 @@ export interface LayerRef {
    * included if the engine says otherwise.
    */
   inEngine?: boolean;
+  /** when the step that made this layer ran (ms since the epoch), where the worker knows it */
+  created?: number;
 }
 
 export interface ResolvedImage {

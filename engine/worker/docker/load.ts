@@ -47,6 +47,8 @@ async function loadOnce(docker: Dockerode, layers: LayerRef[], skip: number, con
 export async function loadImage(docker: Dockerode, layers: LayerRef[], config: object, tags: string[] = []): Promise<string> {
   const configBytes = Buffer.from(JSON.stringify(config));
   const hex = createHash('sha256').update(configBytes).digest('hex');
+  const id = `sha256:${hex}`;
+  if (await tagIfPresent(docker, id, tags)) return id;
   let skip = 0;
   while (skip < layers.length && layers[skip]!.inEngine) skip++;
   try {
@@ -55,5 +57,26 @@ export async function loadImage(docker: Dockerode, layers: LayerRef[], config: o
     if (skip === 0) throw e;
     await loadOnce(docker, layers, 0, configBytes, `${hex}.json`, tags);
   }
-  return `sha256:${hex}`;
+  return id;
+}
+
+/**
+ * An image id is its config's digest: when the engine already holds that id (a rebuild with
+ * every step cached), the layers are there too and only missing tags are added — no archive, no
+ * `docker load` (which costs the engine a process start even when it has every layer).
+ */
+export async function tagIfPresent(docker: Dockerode, id: string, tags: string[]): Promise<boolean> {
+  let have: string[];
+  try {
+    have = ((await docker.getImage(id).inspect()) as { RepoTags?: string[] }).RepoTags ?? [];
+  } catch {
+    return false;
+  }
+  for (const t of tags) {
+    if (have.includes(t)) continue;
+    const at = t.lastIndexOf(':');
+    const [repo, tag] = at > t.lastIndexOf('/') ? [t.slice(0, at), t.slice(at + 1)] : [t, 'latest'];
+    await docker.getImage(id).tag({ repo, tag });
+  }
+  return true;
 }

@@ -43,7 +43,7 @@ export async function layersOf(rc: RuncContext, dw: DockerWorker, s: Snapshot): 
   for (const id of chain.reverse()) {
     const meta = rc.store.meta(id)!;
     inEngine &&= !!meta.imageId;
-    out.push({ diffId: meta.diffId!, size: meta.tarSize!, open: async () => createReadStream(rc.store.tarPath(id)), inEngine });
+    out.push({ diffId: meta.diffId!, size: meta.tarSize!, open: async () => createReadStream(rc.store.tarPath(id)), inEngine, created: meta.created });
   }
   return out;
 }
