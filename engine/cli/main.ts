@@ -27,8 +27,8 @@ export function program(run: (code: number) => void): Command {
       .addOption(new Option('--no-cache-filter-stage <stage>', 'do not cache these stages (repeatable); written --no-cache-filter').argParser(collect).default([]))
       .addOption(new Option('--network <mode>', 'network for RUN').choices(['default', 'none', 'host']))
       .option('-o, --output <spec>', 'type=…,k=v (repeatable)', collect, [])
-      .option('--cache-from <spec>', 'not yet supported', collect, [])
-      .option('--cache-to <spec>', 'not yet supported', collect, [])
+      .option('--cache-from <spec>', 'import build cache: type=local,src=DIR[,tag=T] (repeatable)', collect, [])
+      .option('--cache-to <spec>', 'export build cache: type=local,dest=DIR[,mode=min|max][,tag=T][,ignore-error=true] (repeatable)', collect, [])
       .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'rawjson']).default('auto'))
       .option('--metadata-file <path>', 'write build result metadata here')
       .option('--allow <entitlement>', 'security.insecure', collect, []);
@@ -44,7 +44,7 @@ export function program(run: (code: number) => void): Command {
       .argument('[targets...]', 'targets or groups')
       .option('-f, --file <path>', 'bake or compose file (repeatable)', collect, [])
       .option('--print', 'print the resolved targets as JSON')
-      .option('--set <target.key=value>', 'override a target (repeatable): TARGET|*.args.NAME, tags, target, dockerfile, context, output, no-cache, platform, contexts.NAME', collect, [])
+      .option('--set <target.key=value>', 'override a target (repeatable): TARGET|*.args.NAME, tags, target, dockerfile, context, output, no-cache, platform, cache-from, cache-to, contexts.NAME', collect, [])
       .addOption(new Option('--progress <mode>').choices(['auto', 'tty', 'plain', 'rawjson']).default('auto')),
   ).action(act(async (targets: string[], f: any) => (await import(BAKE)).runBake(targets, f, root())));
 

@@ -3,6 +3,9 @@
 // zod schemas in ./schema.ts at the transport boundary.
 import type { Definition, BuildWarning } from '../llb/definition.js';
 import type { ProgressEvent } from '../solver/types.js';
+import type { CacheSpec } from './remotecache/spec.js';
+
+export type { CacheSpec } from './remotecache/spec.js';
 
 export type SolveInput =
   | { kind: 'dockerfile'; /** Dockerfile text */ dockerfile: string; /** path shown in errors */ filename?: string; /** absolute context dir on the service's machine */ context: string; target?: string; buildArgs?: Record<string, string>; buildContexts?: Record<string, string> }
@@ -26,6 +29,10 @@ export interface SolveOptions {
   allowInsecure?: boolean;
   /** export this vertex's result instead of the output (editor: export any node) */
   exportVertex?: string;
+  /** caches to import before solving: `{ type: 'local', attrs: { src, tag? } }` (an OCI layout dir on the service's machine) */
+  cacheFrom?: CacheSpec[];
+  /** caches to export after solving: `{ type: 'local', attrs: { dest, mode?: min|max, tag?, 'ignore-error'? } }` */
+  cacheTo?: CacheSpec[];
   /** a name for history */
   name?: string;
 }

@@ -54,6 +54,8 @@ export const solveOptionsSchema = z.object({
   ssh: z.array(z.string()).optional(),
   allowInsecure: z.boolean().optional(),
   exportVertex: z.string().optional(),
+  cacheFrom: z.array(z.object({ type: z.literal('local'), attrs: stringMap.refine((a) => !!a['src'], 'src is required') })).optional(),
+  cacheTo: z.array(z.object({ type: z.literal('local'), attrs: stringMap.refine((a) => !!a['dest'], 'dest is required').refine((a) => a['mode'] === undefined || a['mode'] === 'min' || a['mode'] === 'max', 'mode is min or max') })).optional(),
   name: z.string().optional(),
 });
 

@@ -185,6 +185,9 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
         noCache = def.vertices.filter((v) => v.metadata?.group && groups.has(v.metadata.group)).map((v) => v.digest);
       }
       const target = o.exportVertex;
+      const cacheCtx = { jobId: id, cache: eng.cache, worker: eng.worker, emit };
+      const remoteCache = o.cacheFrom?.length || o.cacheTo?.length ? await import('./remotecache/index.js') : undefined;
+      if (o.cacheFrom?.length) warnings = [...warnings, ...(await remoteCache!.importCaches(cacheCtx, o.cacheFrom))];
       const buildOne = (vertex?: string) => eng.build(def, { jobId: id, signal: ac.signal, session, onProgress: emit, ...(noCache ? { noCache } : {}), ...(vertex ? { target: vertex } : {}) });
       const exports: Record<string, string>[] = [];
       let ex: Awaited<ReturnType<typeof loadExporter>> | undefined;
@@ -220,6 +223,7 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
         const units = prepared.units;
         const built = await Promise.all(units.map((u) => buildOne(u.vertex)));
         for (const [i, u] of units.entries()) await exportAll(built[i]!, u.outputs, u.imageConfig);
+        if (o.cacheTo?.length) warnings = [...warnings, ...(await remoteCache!.exportCaches(cacheCtx, o.cacheTo, built))];
         output = built[built.length - 1]!.vertex;
       } else {
         const built = await buildOne(target);
@@ -227,6 +231,7 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
         // or exports one vertex ("Export this node") must not also trigger every exporter node.
         const outputs = o.outputs?.length ? o.outputs : target ? [] : prepared.outputs;
         await exportAll(built, outputs, !target || target === def.output?.digest ? prepared.imageConfig : undefined);
+        if (o.cacheTo?.length) warnings = [...warnings, ...(await remoteCache!.exportCaches(cacheCtx, o.cacheTo, [built]))];
         output = built.vertex;
       }
       history.finish(id, 'completed');

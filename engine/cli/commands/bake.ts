@@ -50,6 +50,19 @@ export async function runBake(names: string[], f: BakeFlags, root?: string): Pro
   const resolveImage = embedded ? (ref: string) => embedded(ref) : (ref: string) => client!.resolve(ref);
   // the exporters' own parser when they load (it knows their attrs), buildx's CSV rule otherwise
   const parseOutput = await import('../../control/deps.js').then((d) => d.loadExporter()).then((m) => m.parseOutputSpec, () => parseOutputCsv);
+  // cache specs are checked before anything is built; their directories resolve against this cwd
+  const { parseCacheSpec } = await import('../../control/remotecache/spec.js');
+  const caches = new Map(
+    selected.map((n) => {
+      const t = bf.targets[n]!;
+      const spec = (raw: string, flag: '--cache-from' | '--cache-to', k: 'src' | 'dest') => {
+        const c = parseCacheSpec(raw, flag);
+        c.attrs[k] = path.resolve(c.attrs[k]!);
+        return c;
+      };
+      return [n, { cacheFrom: (t.cacheFrom ?? []).map((c) => spec(c, '--cache-from', 'src')), cacheTo: (t.cacheTo ?? []).map((c) => spec(c, '--cache-to', 'dest')) }];
+    }),
+  );
   const printer = makePrinter(f.progress, process.stderr, process.stdout);
   try {
     // one local source name per distinct directory, so targets sharing a context share its vertex
@@ -100,7 +113,7 @@ export async function runBake(names: string[], f: BakeFlags, root?: string): Pro
         const r = await c.api.solve({
           id,
           input: { kind: 'definition', definition: { ...def, imageConfig: imageConfig as Definition['imageConfig'] }, localDirs },
-          options: { outputs, name: `bake ${n}`, ...(t.noCache ? { noCache: true } : {}) },
+          options: { outputs, name: `bake ${n}`, ...(t.noCache ? { noCache: true } : {}), ...(caches.get(n)!.cacheFrom.length ? { cacheFrom: caches.get(n)!.cacheFrom } : {}), ...(caches.get(n)!.cacheTo.length ? { cacheTo: caches.get(n)!.cacheTo } : {}) },
         });
         // the end marker follows the last event; a remote one that never comes must not hang bake
         await Promise.race([end, new Promise((res) => setTimeout(res, 5000).unref())]);

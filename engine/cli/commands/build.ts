@@ -44,6 +44,15 @@ export async function buildRequest(contextArg: string, f: BuildFlags): Promise<S
     for (const o of f.output) outputs.push(parseOutputSpec(o));
     if (f.tag.length) for (const o of outputs) if ((o.type === 'image' || o.type === 'docker' || o.type === 'registry') && !o.attrs['name']) o.attrs['name'] = f.tag.join(',');
   } else if (f.tag.length) outputs.push({ type: 'docker', attrs: { name: f.tag.join(',') } });
+  const { parseCacheSpec } = await import('../../control/remotecache/spec.js');
+  // directories are the service's (like the context): made absolute here, against this cwd
+  const cacheSpec = (raw: string, flag: '--cache-to' | '--cache-from', k: 'dest' | 'src') => {
+    const c = parseCacheSpec(raw, flag);
+    c.attrs[k] = path.resolve(c.attrs[k]!);
+    return c;
+  };
+  const cacheFrom = f.cacheFrom.map((c) => cacheSpec(c, '--cache-from', 'src'));
+  const cacheTo = f.cacheTo.map((c) => cacheSpec(c, '--cache-to', 'dest'));
   const secrets = Object.fromEntries(f.secret.map((s) => parseSecret(s, (p) => fs.readFileSync(p))));
   const text = fs.readFileSync(file, 'utf8');
   const rel = path.relative(context, file);
@@ -70,6 +79,8 @@ export async function buildRequest(contextArg: string, f: BuildFlags): Promise<S
       ...(Object.keys(secrets).length ? { secrets } : {}),
       ...(f.ssh.length ? { ssh: f.ssh } : {}),
       ...(f.allow.includes('security.insecure') ? { allowInsecure: true } : {}),
+      ...(cacheFrom.length ? { cacheFrom } : {}),
+      ...(cacheTo.length ? { cacheTo } : {}),
       name: f.tag[0] ?? name,
     },
   };
@@ -86,7 +97,6 @@ export function formatFailure(r: SolveResponse): string {
 }
 
 export async function runBuild(contextArg: string, f: BuildFlags, root?: string): Promise<number> {
-  if (f.cacheFrom.length || f.cacheTo.length) process.stderr.write('WARNING: --cache-from/--cache-to are not yet supported; ignored\n');
   const req = await buildRequest(contextArg, f);
   const c = await connect({ ...(f.addr ? { addr: f.addr } : {}), ...(f.token ? { token: f.token } : {}), ...(root ? { root } : {}) });
   const printer = makePrinter(f.progress, process.stderr, process.stdout);

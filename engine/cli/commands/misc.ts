@@ -44,16 +44,27 @@ export async function runDumpLlb(contextArg: string, f: BuildFlags, root?: strin
   }
 }
 
+/** the desktop app; without Electron (or a display) a clear message and exit code 1 */
 export async function runApp(): Promise<number> {
-  const here = path.dirname(new URL(import.meta.url).pathname);
-  const pkgRoot = path.resolve(here, '../../../..');
-  const bin = path.join(pkgRoot, 'node_modules', '.bin', 'electron');
-  if (!fs.existsSync(bin)) {
-    process.stderr.write('Electron is not installed here. Install it (`npm install electron`) and run `kiln app` again, or use `kiln serve` and open the printed URL in a browser.\n');
+  const { APP_HINT, PACKAGE_ROOT, findElectron } = await import('../app.js');
+  const found = findElectron();
+  if ('reason' in found) {
+    process.stderr.write(`kiln app: the desktop app cannot start: ${found.reason}.\n${APP_HINT}\n`);
     return 1;
   }
-  const child = spawn(bin, [pkgRoot], { stdio: 'inherit' });
-  return new Promise((r) => child.on('exit', (code) => r(code ?? 0)));
+  const main = path.join(PACKAGE_ROOT, 'dist', 'electron', 'main.js');
+  if (!fs.existsSync(main)) {
+    process.stderr.write(`kiln app: ${main} is not built; run \`npm run build\` first.\n`);
+    return 1;
+  }
+  const child = spawn(found.bin, [main], { cwd: PACKAGE_ROOT, stdio: 'inherit' });
+  return new Promise((r) => {
+    child.on('error', (e) => {
+      process.stderr.write(`kiln app: cannot run ${found.bin}: ${e.message}\n`);
+      r(1);
+    });
+    child.on('exit', (code, signal) => r(code ?? (signal ? 1 : 0)));
+  });
 }
 
 export async function runInfo(f: { addr?: string; token?: string; format?: string }, root?: string): Promise<number> {

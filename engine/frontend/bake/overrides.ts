@@ -1,7 +1,7 @@
 // `kiln bake --set`: buildx's overrides. `--set TARGET.KEY=VALUE` where TARGET is a name or a
 // glob (`*`, `app-*`) and KEY one of the keys below. They apply to the file's targets before
 // selection, so an overridden `contexts.NAME=target:OTHER` pulls OTHER into the job. List keys
-// (tags, output, platform) repeated for one target accumulate, as in buildx; `KEY+=VALUE` appends
+// (tags, output, platform, cache-from, cache-to) repeated for one target accumulate, as in buildx; `KEY+=VALUE` appends
 // to the file's list instead of replacing it.
 import path from 'node:path';
 import type { BakeFile, BakeTarget } from './read.js';
@@ -20,7 +20,8 @@ export interface BakeOverride {
 /** Kiln builds for one platform: the engine's. */
 export const SUPPORTED_PLATFORMS = ['linux/amd64'];
 
-const KEYS = ['args', 'contexts', 'tags', 'target', 'dockerfile', 'context', 'output', 'no-cache', 'platform'];
+const KEYS = ['args', 'contexts', 'tags', 'target', 'dockerfile', 'context', 'output', 'no-cache', 'platform', 'cache-from', 'cache-to'];
+const LISTS = ['tags', 'output', 'platform', 'cache-from', 'cache-to'];
 const MAPS = new Set(['args', 'contexts']);
 
 /** Thrown for a bad `--set` (the CLI maps it to a usage error, exit 2). */
@@ -47,7 +48,7 @@ export function parseOverride(raw: string): BakeOverride {
   if (!key || !KEYS.includes(key)) fail(raw, `unknown key "${rest}" (known: args.NAME, contexts.NAME, ${KEYS.filter((k) => !MAPS.has(k)).join(', ')})`);
   if (MAPS.has(key!) && !sub) fail(raw, `${key} needs a name: ${key}.NAME=VALUE`);
   if (!MAPS.has(key!) && sub) fail(raw, `${key} takes no sub-key`);
-  if (append && !['tags', 'output', 'platform'].includes(key!)) fail(raw, `+= appends to lists only (tags, output, platform)`);
+  if (append && !LISTS.includes(key!)) fail(raw, `+= appends to lists only (${LISTS.join(', ')})`);
   if (key === 'no-cache' && !/^(true|false|1|0)$/i.test(value)) fail(raw, 'no-cache is true or false');
   if (key === 'platform') for (const p of value.split(',')) if (!SUPPORTED_PLATFORMS.includes(p.trim())) fail(raw, `platform ${p.trim() || '""'} is not supported: Kiln builds ${SUPPORTED_PLATFORMS.join(', ')} only`);
   return { raw, pattern, key: key!, ...(sub ? { sub } : {}), value, append };
@@ -95,6 +96,12 @@ export function applyOverrides(f: BakeFile, overrides: BakeOverride[], cwd: stri
           break;
         case 'platform':
           t.platforms = list(t.platforms ?? [], o.value.split(',').map((s) => s.trim()));
+          break;
+        case 'cache-from':
+          t.cacheFrom = list(t.cacheFrom ?? [], [o.value]);
+          break;
+        case 'cache-to':
+          t.cacheTo = list(t.cacheTo ?? [], [o.value]);
           break;
         case 'target':
           t.target = o.value;

@@ -15,6 +15,9 @@ export interface BakeTarget {
   /** `platforms` (Kiln builds linux/amd64 only; anything else is refused before building) */
   platforms?: string[];
   noCache?: boolean;
+  /** `cache-from` / `cache-to` specs as written (type=local,src=DIR / type=local,dest=DIR) */
+  cacheFrom?: string[];
+  cacheTo?: string[];
 }
 
 export interface BakeFile {
@@ -79,6 +82,8 @@ function fromBake(doc: Raw, dir: string): BakeFile {
       output: strList(t['output']),
       ...(t['platforms'] !== undefined ? { platforms: strList(t['platforms']) } : {}),
       ...(t['no-cache'] !== undefined ? { noCache: t['no-cache'] === true || t['no-cache'] === 'true' } : {}),
+      ...(t['cache-from'] !== undefined ? { cacheFrom: strList(t['cache-from']) } : {}),
+      ...(t['cache-to'] !== undefined ? { cacheTo: strList(t['cache-to']) } : {}),
     };
   }
   const groups: BakeFile['groups'] = {};
@@ -105,6 +110,8 @@ function fromCompose(doc: Raw, dir: string): BakeFile {
         Object.entries(strMap(build['additional_contexts'])).map(([k, v]) => [k, v.startsWith('service:') ? 'target:' + v.slice(8) : v.includes('://') || v.startsWith('target:') ? v : path.resolve(ctx, v)]),
       ),
       output: [],
+      ...(build['cache_from'] !== undefined ? { cacheFrom: strList(build['cache_from']) } : {}),
+      ...(build['cache_to'] !== undefined ? { cacheTo: strList(build['cache_to']) } : {}),
     };
   }
   return { targets, groups: { default: { targets: Object.keys(targets) } } };
@@ -146,11 +153,11 @@ export function selectTargets(f: BakeFile, names: string[]): string[] {
   return out;
 }
 
-/** `--print`: buildx's shape (and its key names: `no-cache`, `platforms`). */
+/** `--print`: buildx's shape (and its key names: `no-cache`, `platforms`, `cache-from`, `cache-to`). */
 export function printable(f: BakeFile, selected: string[], names: string[]): unknown {
   const shown = (t: BakeTarget) => {
-    const { noCache, ...rest } = t;
-    return { ...rest, ...(noCache !== undefined ? { 'no-cache': noCache } : {}) };
+    const { noCache, cacheFrom, cacheTo, ...rest } = t;
+    return { ...rest, ...(noCache !== undefined ? { 'no-cache': noCache } : {}), ...(cacheFrom ? { 'cache-from': cacheFrom } : {}), ...(cacheTo ? { 'cache-to': cacheTo } : {}) };
   };
   return {
     group: { default: { targets: names.length ? names : selected } },
