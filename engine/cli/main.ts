@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- commander hands actions untyped option bags */
+ 
 // The `kiln` command (commander@14). Commands lazy-import what they need, so `kiln --version`
 // and `kiln --help` start without loading the engine. Exit codes: 0 ok, 1 build failed, 2 usage.
 import { Command, CommanderError, Option } from 'commander';
@@ -11,7 +11,7 @@ export function program(run: (code: number) => void): Command {
   const p = new Command('kiln').description('A container build engine with BuildKit\'s architecture').version(VERSION, '-v, --version').exitOverride().showSuggestionAfterError();
   const root = () => process.env.KILN_ROOT;
   const remote = (c: Command) => c.option('--addr <url>', 'use a running kiln serve').option('--token <token>', 'token for --addr (or KILN_TOKEN)');
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   const act = (fn: (...a: any[]) => Promise<number>) => async (...a: unknown[]) => run(await fn(...a));
 
   const buildFlags = (c: Command) =>

@@ -31,6 +31,8 @@ async function loadOnce(docker: Dockerode, layers: LayerRef[], skip: number, con
     pack.destroy(e);
     throw e;
   });
+  // awaited after the engine answers; a read error before that must not be an unhandled rejection
+  writing.catch(() => undefined);
   const stream = await docker.loadImage(pack as unknown as NodeJS.ReadableStream, { quiet: true } as object);
   const body = await new Promise<string>((r, j) => {
     let s = '';
