@@ -3,10 +3,10 @@
 // `require('electron')` starts a binary download, which fails offline (see scripts/start.mjs).
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../control/package-root.js';
 
-/** the package root (bin/kiln.js's parent), from dist/engine/cli/ */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** the package root (bin/kiln.js's parent) */
+export const PACKAGE_ROOT = packageRoot();
 
 /** the Electron binary, or why there is none */
 export function findElectron(root = PACKAGE_ROOT, env: NodeJS.ProcessEnv = process.env): { bin: string } | { reason: string } {

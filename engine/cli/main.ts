@@ -5,7 +5,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { collect } from './options.js';
 
 export const VERSION = '0.1.0';
-const BAKE: string = './commands/bake.js';
 
 export function program(run: (code: number) => void): Command {
   const p = new Command('kiln').description('A container build engine with BuildKit\'s architecture').version(VERSION, '-v, --version').exitOverride().showSuggestionAfterError();
@@ -46,7 +45,7 @@ export function program(run: (code: number) => void): Command {
       .option('--print', 'print the resolved targets as JSON')
       .option('--set <target.key=value>', 'override a target (repeatable): TARGET|*.args.NAME, tags, target, dockerfile, context, output, no-cache, platform, cache-from, cache-to, contexts.NAME', collect, [])
       .addOption(new Option('--progress <mode>').choices(['auto', 'tty', 'plain', 'rawjson']).default('auto')),
-  ).action(act(async (targets: string[], f: any) => (await import(BAKE)).runBake(targets, f, root())));
+  ).action(act(async (targets: string[], f: any) => (await import('./commands/bake.js')).runBake(targets, f, root())));
 
   remote(
     p

@@ -1,9 +1,7 @@
-// The modules the service drives, loaded lazily and by computed specifier: the service (and the
-// CLI on top of it) must start — and explain what is missing — even when the engine core or the
-// exporters cannot load (no Docker Engine, a broken native module, a module not built yet). The
-// interfaces below are exactly the parts of those modules the service calls.
-import os from 'node:os';
-import path from 'node:path';
+// The modules the service drives, loaded lazily: the service (and the CLI on top of it) must start
+// — and explain what is missing — even when the engine core or the exporters cannot load (no
+// Docker Engine, a broken native module). The specifiers are literal so the CLI bundler can follow
+// them. The interfaces below are exactly the parts of those modules the service calls.
 import type { Database } from 'better-sqlite3';
 import type { Definition } from '../llb/definition.js';
 import type { ImageConfig } from '../llb/image.js';
@@ -36,40 +34,24 @@ export interface ExporterModule {
   ): Promise<Record<string, string>>;
 }
 
-async function load<T>(rel: string): Promise<T> {
-  const spec = new URL(rel, import.meta.url).href;
-  return (await import(spec)) as T;
-}
-
 export async function loadEngine(opts: { root?: string; dockerHost?: string; parallelism?: number }): Promise<EngineLike> {
-  const m = await load<{ createEngine(o: typeof opts): Promise<EngineLike> }>('../engine.js');
+  const m = (await import('../engine.js')) as unknown as { createEngine(o: typeof opts): Promise<EngineLike> };
   return m.createEngine(opts);
 }
 
 export async function loadExporter(): Promise<ExporterModule> {
-  return load<ExporterModule>('../exporter/index.js');
+  return (await import('../exporter/index.js')) as unknown as ExporterModule;
 }
 
 export async function loadValidateDefinition(): Promise<(x: unknown) => Definition> {
-  try {
-    const m = await load<{ validateDefinition(x: unknown): Definition }>('../llb/schema.js');
-    return m.validateDefinition;
-  } catch {
-    // Until engine/llb/schema.ts exists the boundary schema's shape check is all there is.
-    return (x) => x as Definition;
-  }
+  const m = await import('../llb/schema.js');
+  return m.validateDefinition;
 }
 
-/** engine/cache/root.ts's resolveRoot when present; the same rule otherwise. */
+/** engine/cache/root.ts's resolveRoot (KILN_ROOT, else $XDG_DATA_HOME/kiln). */
 export async function resolveRootDir(): Promise<string> {
-  try {
-    const m = await load<{ resolveRoot(): string }>('../cache/root.js');
-    return m.resolveRoot();
-  } catch {
-    if (process.env.KILN_ROOT) return path.resolve(process.env.KILN_ROOT);
-    const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
-    return path.join(base, 'kiln');
-  }
+  const m = await import('../cache/root.js');
+  return m.resolveRoot();
 }
 
 export const NO_ENGINE_HINT =

@@ -16,8 +16,7 @@ export async function runLogin(server: string | undefined, f: { username?: strin
   }
   if (!password) throw new UsageError('kiln login needs -p/--password or --password-stdin');
   await (await import('../login.js')).verifyLogin(host, f.username, password);
-  const spec = new URL('../../registry/credentials.js', import.meta.url).href;
-  const m = (await import(spec)) as { storeCredentials(h: string, u: string, p: string): Promise<void> | void };
+  const m = await import('../../registry/credentials.js');
   await m.storeCredentials(host, f.username, password);
   process.stdout.write('Login Succeeded\n');
   return 0;

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ControlAPI } from '../api.js';
 import { methodSchemas, RPC_METHODS, formatZodError, wsClientMessageSchema, type RpcMethod } from '../schema.js';
@@ -31,8 +31,7 @@ const MAX_BODY = 64 * 1024 * 1024;
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 function defaultStaticDir(): string {
-  // dist/engine/control/http → dist/renderer
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../renderer');
+  return path.join(packageRoot(), 'dist', 'renderer');
 }
 
 function authorized(req: http.IncomingMessage, token: string, url: URL): boolean {
