@@ -11,7 +11,8 @@ import { useEditor, issuesByNode } from './store.js';
 import { Inspector } from './Inspector.js';
 import { Canvas } from './Canvas.js';
 import { PALETTE } from './titles.js';
-import { runGraph, cancelRun, outputFor } from './run.js';
+import { runGraph, cancelRun } from './run.js';
+import { ExportDialog } from './ExportDialog.js';
 import { EXAMPLE } from './example.js';
 import { OpenProjectDialog, openProject } from './OpenProject.js';
 import { desktopShell, listenToMenu, openHanded } from './shell.js';
@@ -142,37 +143,6 @@ function saveDockerfile() {
   a.download = 'Dockerfile';
   a.click();
   if (unsupported.length) useEditor.getState().setNotice(`No Dockerfile form: ${unsupported.map((u) => `${u.nodeId} (${u.reason})`).join('; ')}`);
-}
-
-function ExportDialog({ nodeId, onClose }: { nodeId: string; onClose: () => void }) {
-  const [kind, setKind] = useState<'export-oci' | 'export-docker-tar' | 'export-rootfs' | 'export-docker' | 'export-registry'>('export-oci');
-  const [dest, setDest] = useState('/tmp/kiln-export.tar');
-  const [name, setName] = useState('127.0.0.1:5000/kiln/export:latest');
-  const [user, setUser] = useState('');
-  const [pass, setPass] = useState('');
-  const needsDest = kind === 'export-oci' || kind === 'export-docker-tar' || kind === 'export-rootfs';
-  return (
-    <div className="modal" role="dialog" aria-label="Export">
-      <h3>Export {nodeId}</h3>
-      <select value={kind} onChange={(e) => setKind(e.target.value as typeof kind)} aria-label="Export type">
-        <option value="export-oci">OCI tar</option>
-        <option value="export-docker-tar">Docker tar</option>
-        <option value="export-rootfs">Rootfs tar</option>
-        <option value="export-docker">Docker Engine image</option>
-        <option value="export-registry">Registry push</option>
-      </select>
-      {needsDest ? <label className="field"><span>path on the server</span><input name="dest" value={dest} onChange={(e) => setDest(e.target.value)} /></label> : <label className="field"><span>image name</span><input name="imagename" value={name} onChange={(e) => setName(e.target.value)} /></label>}
-      {kind === 'export-registry' && <><label className="field"><span>username</span><input value={user} onChange={(e) => setUser(e.target.value)} /></label><label className="field"><span>password</span><input type="password" value={pass} onChange={(e) => setPass(e.target.value)} /></label></>}
-      <div className="row">
-        <button onClick={() => {
-          const spec = outputFor({ id: 'x', kind, params: needsDest ? { dest } : { name, username: user || undefined, password: pass || undefined }, position: { x: 0, y: 0 } })!;
-          onClose();
-          void runGraph({ target: nodeId, outputs: [spec] });
-        }}>Export</button>
-        <button onClick={onClose}>Cancel</button>
-      </div>
-    </div>
-  );
 }
 
 const SHORTCUTS: [string, string][] = [

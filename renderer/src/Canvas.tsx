@@ -53,7 +53,19 @@ export function Canvas({ empty }: { empty: ReactNode }) {
   const geo = useRef<{ frames: Map<string, Frame>; parents: Map<string, Frame> }>({ frames: new Map(), parents: new Map() });
   geo.current = { frames: new Map(frames.map((f) => [f.id, f])), parents };
 
+  // each node's data object is kept while what it shows is unchanged, so the memoised KilnNode
+  // skips re-rendering when another node is selected, moved or edited
+  const dataCache = useRef(new Map<string, KilnFlowNode['data']>());
   const nodes: FlowNode[] = useMemo(() => {
+    const cache = dataCache.current;
+    const nextCache = new Map<string, KilnFlowNode['data']>();
+    const dataFor = (n: (typeof doc.nodes)[number], vertical: boolean): KilnFlowNode['data'] => {
+      const msgs = (issues[n.id] ?? []).map((i) => i.message);
+      const prev = cache.get(n.id);
+      const d = prev && prev.node === n && prev.affected === affected.has(n.id) && prev.vertical === vertical && prev.issues.length === msgs.length && prev.issues.every((m, i) => m === msgs[i]) ? prev : { node: n, issues: msgs, affected: affected.has(n.id), vertical };
+      nextCache.set(n.id, d);
+      return d;
+    };
     const byId = new Map(frames.map((f) => [f.id, f]));
     const rel = (x: number, y: number, parent?: string) => {
       const p = parent ? byId.get(parent) : undefined;
@@ -85,9 +97,10 @@ export function Canvas({ empty }: { empty: ReactNode }) {
         // controlled nodes carry no measured size; the minimap needs one to draw them
         initialWidth: NODE_W,
         initialHeight: NODE_H,
-        data: { node: n, issues: (issues[n.id] ?? []).map((i) => i.message), affected: affected.has(n.id) },
+        data: dataFor(n, parent?.kind === 'stage'),
       });
     }
+    dataCache.current = nextCache;
     return out;
   }, [doc.nodes, frames, parents, selected, issues, affected]);
   const edges: Edge[] = useMemo(

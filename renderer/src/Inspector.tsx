@@ -3,6 +3,8 @@ import { useState, useEffect } from 'react';
 import { paramSchemas } from '../../engine/frontend/graph/document.js';
 import { useEditor } from './store.js';
 import { nodeTitle } from './titles.js';
+import { CONFIG_KEYS, ImageConfigEditor } from './ImageConfig.js';
+import { IMAGE_EXPORTERS } from './exportConfig.js';
 
 export function Inspector({ issues, onExport }: { issues: Record<string, { message: string }[]>; onExport: (id: string) => void }) {
   const selected = useEditor((s) => s.selected);
@@ -10,12 +12,16 @@ export function Inspector({ issues, onExport }: { issues: Record<string, { messa
   const updateParams = useEditor((s) => s.updateParams);
   if (!node) return <aside className="inspector"><h3>Inspector</h3><p className="muted">{selected.length ? `${selected.length} nodes selected` : 'Select a node to edit it.'}</p></aside>;
   const shape = (paramSchemas[node.kind] as unknown as { shape?: Record<string, unknown> }).shape ?? {};
+  // a config node's image fields, and an image exporter's config, get the typed config editor
+  // (not a config node that keeps a Dockerfile instruction verbatim, e.g. ARG or HEALTHCHECK)
+  const withConfig = node.kind === 'config' ? node.params.instruction === undefined : IMAGE_EXPORTERS.includes(node.kind);
+  const keys = Object.keys(shape).filter((k) => !(withConfig && node.kind === 'config' && (CONFIG_KEYS as readonly string[]).includes(k)));
   const mine = issues[node.id] ?? [];
   return (
     <aside className="inspector">
       <h3 className="mono">{nodeTitle(node)}</h3>
       <div className="muted">{node.kind} · {node.id}</div>
-      {Object.keys(shape).map((k) => (
+      {keys.map((k) => (
         <Field key={`${node.id}-${k}`} name={k} value={node.params[k]} onChange={(v) => {
           const params = { ...node.params };
           if (v === undefined) delete params[k];
@@ -23,6 +29,7 @@ export function Inspector({ issues, onExport }: { issues: Record<string, { messa
           updateParams(node.id, params);
         }} />
       ))}
+      {withConfig && <ImageConfigEditor node={node} />}
       {mine.length > 0 && <ul className="issues">{mine.map((i, j) => <li key={j}>{i.message}</li>)}</ul>}
       {!node.kind.startsWith('export') && <button onClick={() => onExport(node.id)}>Export this node…</button>}
     </aside>

@@ -5,8 +5,10 @@ import type { GraphNode } from '../../engine/frontend/graph/document.js';
 import { inputPorts, outputPorts } from '../../engine/frontend/graph/ports.js';
 import { useEditor } from './store.js';
 import { nodeTitle, kindFamily } from './titles.js';
+import { TransferLine } from './Transfer.js';
 
-export type KilnNodeData = { node: GraphNode; issues: string[]; affected: boolean };
+/** vertical: inside a stage, whose instructions read top to bottom — inputs on top, outputs below */
+export type KilnNodeData = { node: GraphNode; issues: string[]; affected: boolean; vertical?: boolean };
 export type KilnFlowNode = Node<KilnNodeData, 'kiln'>;
 
 function elapsed(ms: number): string {
@@ -32,7 +34,9 @@ function Badge({ id }: { id: string }) {
 }
 
 export const KilnNode = memo(function KilnNode({ data, selected }: NodeProps<KilnFlowNode>) {
-  const { node, issues, affected } = data;
+  const { node, issues, affected, vertical } = data;
+  const [inPos, outPos] = vertical ? [Position.Top, Position.Bottom] : [Position.Left, Position.Right];
+  const along = (i: number, n: number) => (vertical ? { left: `${((i + 1) / (n + 1)) * 100}%` } : { top: `${((i + 1) / (n + 1)) * 100}%` });
   const state = useEditor((s) => s.status[node.id]?.state);
   const error = useEditor((s) => s.status[node.id]?.error);
   const warnings = useEditor((s) => s.warnings[node.id]);
@@ -47,16 +51,17 @@ export const KilnNode = memo(function KilnNode({ data, selected }: NodeProps<Kil
       title={issues.join('\n') || error || ''}
     >
       {ins.map((p, i) => (
-        <Handle key={p.name} id={p.name} type="target" position={Position.Left} className={`port port-${p.type}`} style={{ top: `${((i + 1) / (ins.length + 1)) * 100}%` }} title={`${p.name} (${p.type})`} />
+        <Handle key={p.name} id={p.name} type="target" position={inPos} className={`port port-${p.type}`} style={along(i, ins.length)} title={`${p.name} (${p.type})`} />
       ))}
       <div className="kkind">{node.kind}{node.location ? <span> · L{node.location.startLine}</span> : null}</div>
       <div className="ktitle mono">{nodeTitle(node)}</div>
       <Badge id={node.id} />
+      <TransferLine id={node.id} />
       {issues.length > 0 && <div className="kissue">⚠ {issues[0]}</div>}
       {warnings && <div className="kwarn" data-testid="warning" title={warnings.join('\n')}>⚠ {warnings[0]}</div>}
       {state === 'failed' && error && <div className="kissue kerror">{error.split('\n')[0]}</div>}
       {outs.map((p, i) => (
-        <Handle key={p.name} id={p.name} type="source" position={Position.Right} className={`port port-${p.type}`} style={{ top: `${((i + 1) / (outs.length + 1)) * 100}%` }} title={`${p.name} (${p.type})`} />
+        <Handle key={p.name} id={p.name} type="source" position={outPos} className={`port port-${p.type}`} style={along(i, outs.length)} title={`${p.name} (${p.type})`} />
       ))}
     </div>
   );

@@ -29,18 +29,28 @@ export const frameId = (groupId: string) => `frame:${groupId}`;
 export const isFrameId = (id: string) => id.startsWith('frame:');
 export const groupKind = (groupId: string): Frame['kind'] => (groupId.startsWith('target:') ? 'target' : 'stage');
 
+export interface GroupNesting {
+  /** the groups that hold at least one of the nodes, with only those members */
+  groups: { id: string; name: string; nodes: string[] }[];
+  /** group id → the smallest group around it */
+  parentOf: Map<string, string | undefined>;
+  /** node id → the innermost group holding it */
+  nodeGroup: Map<string, string>;
+  depth(groupId: string): number;
+}
+
 /**
- * Frames of a document, outermost first. A group lies inside another when its members are a
- * strict subset of the other's; a node belongs to the smallest group that holds it.
+ * How groups nest: a group lies inside another when its members are a strict subset of the
+ * other's (a target whose Dockerfile has one stage holds the same nodes as that stage: the target
+ * wraps it); a node belongs to the innermost group that holds it.
  */
-export function computeFrames(doc: Pick<GraphDocument, 'nodes' | 'groups'>, nodeHeight: (id: string) => number = () => NODE_H): Frame[] {
-  const pos = new Map(doc.nodes.map((n) => [n.id, n.position]));
-  const groups = doc.groups.map((g) => ({ ...g, nodes: g.nodes.filter((id) => pos.has(id)) })).filter((g) => g.nodes.length > 0);
+export function nestGroups(nodeIds: string[], docGroups: GraphDocument['groups']): GroupNesting {
+  const present = new Set(nodeIds);
+  const groups = docGroups.map((g) => ({ ...g, nodes: g.nodes.filter((id) => present.has(id)) })).filter((g) => g.nodes.length > 0);
   const sets = new Map(groups.map((g) => [g.id, new Set(g.nodes)]));
   const inside = (a: string, b: string) => {
     const A = sets.get(a)!;
     const B = sets.get(b)!;
-    // a target whose Dockerfile has one stage holds the same nodes as that stage: the target wraps it
     if (A.size > B.size || (A.size === B.size && !(groupKind(b) === 'target' && groupKind(a) === 'stage'))) return false;
     for (const x of A) if (!B.has(x)) return false;
     return true;
@@ -51,10 +61,30 @@ export function computeFrames(doc: Pick<GraphDocument, 'nodes' | 'groups'>, node
     for (const o of groups) if (o.id !== g.id && inside(g.id, o.id) && (!best || sets.get(o.id)!.size < sets.get(best)!.size)) best = o.id;
     parentOf.set(g.id, best);
   }
+  const depths = new Map<string, number>();
   const depth = (id: string): number => {
-    const p = parentOf.get(id);
-    return p ? 1 + depth(p) : 0;
+    let d = depths.get(id);
+    if (d === undefined) {
+      const p = parentOf.get(id);
+      depths.set(id, (d = p ? 1 + depth(p) : 0));
+    }
+    return d;
   };
+  const nodeGroup = new Map<string, string>();
+  for (const g of groups) for (const id of g.nodes) {
+    const cur = nodeGroup.get(id);
+    if (cur === undefined || depth(g.id) > depth(cur)) nodeGroup.set(id, g.id);
+  }
+  return { groups, parentOf, nodeGroup, depth };
+}
+
+/**
+ * Frames of a document, outermost first. A group lies inside another when its members are a
+ * strict subset of the other's; a node belongs to the smallest group that holds it.
+ */
+export function computeFrames(doc: Pick<GraphDocument, 'nodes' | 'groups'>, nodeHeight: (id: string) => number = () => NODE_H): Frame[] {
+  const pos = new Map(doc.nodes.map((n) => [n.id, n.position]));
+  const { groups, parentOf, depth } = nestGroups(doc.nodes.map((n) => n.id), doc.groups);
   const boxes = new Map<string, { x: number; y: number; w: number; h: number }>();
   // innermost first: an outer frame wraps its inner frames' boxes too
   const order = [...groups].sort((a, b) => depth(b.id) - depth(a.id));

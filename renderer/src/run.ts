@@ -19,7 +19,11 @@ export function outputFor(n: GraphNode): OutputSpec | undefined {
   }
 }
 
-export async function runGraph(opts: { target?: string; outputs?: OutputSpec[] } = {}): Promise<void> {
+/**
+ * Runs the graph (or up to `target`). `outputs` replace the document's exporter nodes; their
+ * progress and results are shown on `exportNode` (default: the target).
+ */
+export async function runGraph(opts: { target?: string; outputs?: OutputSpec[]; exportNode?: string } = {}): Promise<void> {
   const s = useEditor.getState();
   if (s.running) return;
   const doc: GraphDocument = s.doc;
@@ -30,13 +34,20 @@ export async function runGraph(opts: { target?: string; outputs?: OutputSpec[] }
   const target = opts.target ?? (targets ? undefined : exporters.length === 1 ? exporters[0]!.id : undefined);
   const targetNode = target ? doc.nodes.find((n) => n.id === target) : undefined;
   const outputs = opts.outputs ?? (targetNode && isExporter(targetNode.kind) ? [outputFor(targetNode)!] : []);
+  // which node each output's export vertex belongs to, in the service's order: explicit outputs,
+  // else the exporter node run into, else (as the service does) every exporter node of the document
+  const exportNodes = opts.outputs?.length ? opts.outputs.map(() => opts.exportNode ?? target ?? '')
+    : targets ? targets.filter((t) => isExporter(doc.nodes.find((n) => n.id === t)?.kind ?? 'merge'))
+    : outputs.length ? [target!]
+    : exporters.map((n) => n.id);
   const id = `kiln-ui-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const api = getApi();
-  s.startRun(id);
+  s.startRun(id, exportNodes);
   const off = api.status(id, (e) => useEditor.getState().applyEvent(e));
   try {
     const input = { kind: 'graph' as const, document: doc, ...(target ? { target } : {}), ...(targets?.length ? { targets } : {}), ...(project ? { context: project.dir } : {}) };
     const res = await api.solve({ id, input, options: { outputs, name: doc.name ?? 'graph' } });
+    if (res.ok) useEditor.getState().finishExports(res.exports);
     useEditor.getState().endRun(res.ok ? undefined : { message: res.error?.message ?? 'build failed', exitCode: res.error?.exitCode, nodeId: res.error?.location?.nodeId });
     if (res.ok && outputs.length) useEditor.getState().setNotice(`exported: ${outputs.map((o) => o.attrs.dest ?? o.attrs.name ?? o.type).join(', ')}`);
   } catch (err) {

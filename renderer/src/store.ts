@@ -6,7 +6,9 @@ import { emptyDocument, type GraphDocument, type GraphEdge, type GraphNode } fro
 import { checkGraph, connectionProblem, type GraphIssue } from '../../engine/frontend/graph/validate.js';
 import { dockerfileToGraph } from '../../engine/frontend/graph/dockerfile.js';
 import type { ProgressEvent } from '../../engine/solver/types.js';
+import { pushProgressName } from '../../engine/registry/progress.js';
 import { layoutNodes } from './layout.js';
+import { configNodeOf, withExportConfig } from './exportConfig.js';
 
 export type RunState = 'queued' | 'running' | 'cached' | 'done' | 'failed';
 export interface NodeStatus {
@@ -17,6 +19,18 @@ export interface NodeStatus {
   exitCode?: number;
   current?: number;
   total?: number;
+}
+
+/** An export of one node's result (the export dialog, or a run into an exporter node). */
+export interface Transfer {
+  /** the export vertex's name, e.g. "exporting to image 127.0.0.1:5000/app:1" */
+  name: string;
+  state: 'running' | 'done' | 'failed';
+  /** registry push: bytes pushed (or already present) of the image's total (engine/registry/progress.ts) */
+  pushed?: { name: string; current: number; total: number };
+  error?: string;
+  /** the exporter's response (containerimage.digest, dest, image.name, …) once it finished */
+  result?: Record<string, string>;
 }
 
 export interface EditorState {
@@ -33,6 +47,10 @@ export interface EditorState {
   logs: Record<string, string[]>;
   buildId?: string;
   running: boolean;
+  /** node id → its export in the current (or last) run */
+  transfers: Record<string, Transfer>;
+  /** node id of each output of the running build, in the order the service numbers its export vertices */
+  exportNodes: string[];
   /** a past build shown on the graph instead of the live status (History panel) */
   replay?: { id: string; name: string; createdAt: number };
   showBuild(replay: { id: string; name: string; createdAt: number }, status: Record<string, NodeStatus>): void;
@@ -52,6 +70,8 @@ export interface EditorState {
   loadProject(opened: { doc: GraphDocument; tails: Record<string, string>; sources: Record<string, string> }, file: string, dir: string): void;
   addNode(kind: GraphNode['kind'], params: Record<string, unknown>, position?: { x: number; y: number }): string;
   updateParams(id: string, params: Record<string, unknown>): void;
+  /** the image config exporter `id` writes: edits its config node, or inserts one (./exportConfig.ts) */
+  setExportConfig(id: string, params: Record<string, unknown>): void;
   moveNode(id: string, position: { x: number; y: number }): void;
   connect(e: Omit<GraphEdge, 'id'>): string | undefined;
   removeEdge(id: string): void;
@@ -63,7 +83,9 @@ export interface EditorState {
   markSaved(fileName?: string): void;
   setNotice(msg?: string): void;
   toggleTheme(): void;
-  startRun(buildId: string): void;
+  startRun(buildId: string, exportNodes?: string[]): void;
+  /** the solve's exports (one response per output, in order) */
+  finishExports(exports: Record<string, string>[]): void;
   applyEvent(e: ProgressEvent): void;
   endRun(error?: { message: string; exitCode?: number; nodeId?: string }): void;
 }
@@ -101,6 +123,8 @@ export const useEditor = create<EditorState>()(
       logs: {},
       sources: {},
       running: false,
+      transfers: {},
+      exportNodes: [],
       theme: 'dark',
       clipboard: [],
       changed: [],
@@ -137,6 +161,13 @@ export const useEditor = create<EditorState>()(
       updateParams: (id, params) => {
         const doc = get().doc;
         set({ doc: { ...doc, nodes: doc.nodes.map((n) => (n.id === id ? { ...n, params } : n)) }, dirty: true, changed: [...new Set([...get().changed, id])] });
+      },
+      setExportConfig: (id, params) => {
+        const doc = get().doc;
+        const next = withExportConfig(doc, id, params, newId(doc, 'config'));
+        if (next === doc) return;
+        const cfg = configNodeOf(next, id);
+        set({ doc: next, dirty: true, changed: [...new Set([...get().changed, ...(cfg ? [cfg.id] : [])])] });
       },
       moveNode: (id, position) => {
         const doc = get().doc;
@@ -196,9 +227,31 @@ export const useEditor = create<EditorState>()(
       showBuild: (replay, status) => set({ replay, status, logs: {} }),
       clearReplay: () => set({ replay: undefined, status: {} }),
       toggleTheme: () => set({ theme: get().theme === 'dark' ? 'light' : 'dark' }),
-      startRun: (buildId) => set({ buildId, running: true, replay: undefined, status: Object.fromEntries(get().doc.nodes.map((n) => [n.id, { state: 'queued' as RunState }])), logs: {}, notice: undefined }),
+      startRun: (buildId, exportNodes = []) => set({ buildId, running: true, replay: undefined, status: Object.fromEntries(get().doc.nodes.map((n) => [n.id, { state: 'queued' as RunState }])), logs: {}, notice: undefined, exportNodes, transfers: {} }),
+      finishExports: (exports) => {
+        const { exportNodes, transfers } = get();
+        const next = { ...transfers };
+        exports.forEach((r, i) => {
+          const id = exportNodes[i];
+          if (id && next[id]) next[id] = { ...next[id], state: 'done', result: r };
+        });
+        set({ transfers: next });
+      },
       applyEvent: (e) => {
         const { status, logs } = get();
+        const exportNode = exportNodeOf(e.type === 'vertex' ? e.digest : e.vertex, get().exportNodes);
+        if (exportNode !== undefined) {
+          // the service's export vertices (export:<build>:<i>): their progress belongs to the exported node
+          const t = get().transfers[exportNode];
+          if (e.type === 'vertex') {
+            const state: Transfer['state'] = e.error ? 'failed' : e.completed ? 'done' : 'running';
+            set({ transfers: { ...get().transfers, [exportNode]: { ...t, name: e.name, state, ...(e.error ? { error: e.error } : {}) } } });
+          } else if (e.type === 'status') {
+            const name = pushProgressName(e.id);
+            if (name !== undefined && e.total !== undefined) set({ transfers: { ...get().transfers, [exportNode]: { ...(t ?? { name: 'exporting', state: 'running' }), pushed: { name, current: e.current, total: e.total } } } });
+          }
+          return;
+        }
         if (e.type === 'vertex') {
           const id = nodeIdOfVertexName(e.name);
           if (!id) return;
@@ -229,6 +282,12 @@ export const useEditor = create<EditorState>()(
 );
 
 const vertexNode = new Map<string, string>();
+
+/** export:<build>:<i> → the node exported as output i (engine/control/service.ts numbers them) */
+function exportNodeOf(vertex: string, exportNodes: string[]): string | undefined {
+  const m = /^export:.+:(\d+)$/.exec(vertex);
+  return m ? exportNodes[Number(m[1])] : undefined;
+}
 
 /** Live validation: issues per node id. */
 export function issuesByNode(doc: GraphDocument): Record<string, GraphIssue[]> {

@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,9 +15,9 @@ describeWith(['engine', 'browser'], 'visual editor (headless Chromium against ki
 
   beforeAll(async () => {
     fs.mkdirSync(shots, { recursive: true });
-    const ui = buildRenderer();
+    await buildRenderer();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-'));
-    srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST, ui });
+    srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(srv.url);
@@ -127,6 +127,54 @@ describeWith(['engine', 'browser'], 'visual editor (headless Chromium against ki
     await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(0);
     await page.keyboard.press('Control+Shift+z');
     await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
+  }, 200_000);
+
+  it('edits an exporter’s image config: the first edit inserts a config node, and the exported image carries the config', async () => {
+    page.once('dialog', (d) => d.accept());
+    await page.evaluate(() => window.location.reload());
+    await page.locator('.pitem[data-kind="image"]').dblclick();
+    await page.locator('.pitem[data-kind="export-docker"]').dblclick();
+    await expect.poll(() => page.locator('.knode').count()).toBe(2);
+    const from = page.locator('.react-flow__node:has(.knode[data-kind="image"]) .react-flow__handle.source');
+    const to = page.locator('.react-flow__node:has(.knode[data-kind="export-docker"]) .react-flow__handle.target').first();
+    await from.dragTo(to);
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
+    await page.locator('.knode[data-kind="export-docker"]').click();
+    const tag = `kiln-e2e/config:${Date.now().toString(36)}`;
+    await page.locator('.inspector input[name="name"]').fill(tag);
+    const section = page.getByTestId('image-config');
+    await expect.poll(() => section.textContent()).toMatch(/Editing adds an image config node/);
+    // typed key by key: the node inserted on the first key must not take the field's focus or text
+    await section.locator('input[name="config-cmd"]').pressSequentially('echo configured');
+    await expect.poll(() => page.locator('.knode[data-kind="config"]').count()).toBe(1);
+    expect(await section.locator('input[name="config-cmd"]').inputValue()).toBe('echo configured');
+    await expect.poll(() => section.textContent()).toMatch(/from node config\d+/);
+    await section.locator('textarea[name="config-env"]').fill('GREETING=hi\nMODE=e2e');
+    await section.locator('input[name="config-ports"]').fill('8080 53/udp');
+    // a malformed value is shown as such and not applied
+    await section.locator('input[name="config-user"]').fill('app');
+    await section.locator('input[name="config-entrypoint"]').fill('["unclosed');
+    await expect.poll(() => section.locator('.field-error').textContent()).toMatch(/JSON array/);
+    await section.locator('input[name="config-entrypoint"]').fill('');
+    expect(await section.locator('.field-error').count()).toBe(0);
+    await page.screenshot({ path: path.join(shots, 'image-config-dark.png') });
+    // the exporter made room for the config node on its left: fit to see all three again
+    await page.locator('.react-flow__controls-fitview').click();
+    await expect.poll(() => page.locator('.knode').count()).toBe(3);
+    expect(await page.locator('.react-flow__edge').count()).toBe(2);
+    // the chain is image → config → export, and the config node says what it holds
+    await page.locator('.knode[data-kind="config"]').click();
+    expect(await page.getByTestId('image-config').locator('input[name="config-cmd"]').inputValue()).toBe('echo configured');
+    await page.locator('.knode[data-kind="export-docker"]').click();
+    await page.getByRole('button', { name: 'Run' }).click();
+    await expect.poll(() => page.getByTestId('notice').textContent().catch(() => ''), { timeout: 120_000 }).toMatch(/exported|error|fail/i);
+    expect(await page.getByTestId('notice').textContent()).toMatch(/exported/);
+    const [img] = JSON.parse(execFileSync('docker', ['image', 'inspect', tag], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST } })) as { Config: { Cmd: string[]; Env: string[]; ExposedPorts: Record<string, object>; User: string } }[];
+    expect(img!.Config.Cmd).toEqual(['echo', 'configured']);
+    expect(img!.Config.Env).toEqual(expect.arrayContaining(['GREETING=hi', 'MODE=e2e']));
+    expect(Object.keys(img!.Config.ExposedPorts).sort()).toEqual(['53/udp', '8080/tcp']);
+    expect(img!.Config.User).toBe('app');
+    execFileSync('docker', ['image', 'rm', tag], { env: { ...process.env, DOCKER_HOST } });
   }, 200_000);
 
   it('exports a node to the registry from the export dialog', async () => {

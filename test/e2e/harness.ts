@@ -1,48 +1,114 @@
-// The e2e suites drive the product's own `kiln serve` (engine/control/http/server.ts) in-process:
-// the real control service on a random loopback port with a fresh token, serving the built
-// renderer from dist/renderer — the same server `kiln serve` starts.
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+// The e2e suites drive the product as a user runs it: a real `kiln serve` process (bin/kiln.js →
+// dist/engine/cli/main.js) with its own KILN_ROOT and DOCKER_HOST, serving the built editor from
+// dist/renderer, and headless Chromium on the URL it prints. The tests reach the API only the way
+// a client does: over HTTP with the token from that URL (engine/control/client.ts).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { createControlService, type ControlService } from '../../engine/control/service.js';
-import { startServer, type RunningServer } from '../../engine/control/http/server.js';
+import { connectHttp, type HttpControlAPI } from '../../engine/control/client.js';
 import { CHROMIUM } from '../helpers/env.js';
 
 export const SHOTS = path.resolve('test-results/e2e');
 
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const CLI = path.join(REPO, 'bin/kiln.js');
+const CLI_MAIN = path.join(REPO, 'dist/engine/cli/main.js');
+const UI = path.join(REPO, 'dist/renderer');
+
+function newest(dir: string, skip = (p: string) => p.includes('node_modules')): number {
+  let t = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (skip(p)) continue;
+    if (e.isDirectory()) t = Math.max(t, newest(p, skip));
+    else if (/\.(tsx?|css|html)$/.test(e.name)) t = Math.max(t, fs.statSync(p).mtimeMs);
+  }
+  return t;
+}
+
 /**
- * Builds the renderer from the current sources into a fresh directory of this suite's own, so
- * suites running side by side never serve each other's half-written bundle.
+ * Makes sure `kiln serve` will serve a renderer built from the current sources: when
+ * dist/renderer is older than renderer/ (or the engine modules the bundle imports), it is rebuilt
+ * once, under a lock, so suites starting side by side never serve a half-written bundle.
+ * Returns the directory `kiln serve` serves.
  */
-export function buildRenderer(): string {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-ui-'));
-  execFileSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error', '--outDir', out, '--emptyOutDir'], { stdio: 'inherit' });
-  return out;
+export async function buildRenderer(): Promise<string> {
+  if (!fs.existsSync(CLI_MAIN)) throw new Error(`${path.relative(REPO, CLI_MAIN)} is missing: run \`npm run build\` first (npm test does)`);
+  const lock = path.join(REPO, 'dist/.renderer-build.lock');
+  const stale = () => {
+    const built = fs.existsSync(path.join(UI, 'index.html')) ? fs.statSync(path.join(UI, 'index.html')).mtimeMs : 0;
+    const src = Math.max(newest(path.join(REPO, 'renderer')), newest(path.join(REPO, 'engine/frontend')), newest(path.join(REPO, 'engine/control')), newest(path.join(REPO, 'engine/llb')));
+    return built < src;
+  };
+  for (const t0 = Date.now(); stale(); ) {
+    try {
+      fs.mkdirSync(lock);
+    } catch {
+      // another suite is building; a lock older than 5 minutes is a leftover
+      if (Date.now() - fs.statSync(lock, { throwIfNoEntry: false })!.mtimeMs > 300_000) fs.rmSync(lock, { recursive: true, force: true });
+      if (Date.now() - t0 > 600_000) throw new Error('timed out waiting for another suite to build the renderer');
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    try {
+      if (!stale()) break;
+      const tmp = path.join(REPO, `dist/.renderer-${process.pid}`);
+      execFileSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error', '--outDir', tmp, '--emptyOutDir'], { cwd: REPO, stdio: 'inherit' });
+      fs.rmSync(UI, { recursive: true, force: true });
+      fs.renameSync(tmp, UI);
+    } finally {
+      fs.rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  return UI;
 }
 
 export interface Served {
+  /** the URL `kiln serve` printed (with ?token=) */
   url: string;
   token: string;
-  svc: ControlService;
-  server: RunningServer;
+  /** the same API over HTTP, as `kiln build --addr` would use it */
+  api: HttpControlAPI;
+  proc: ChildProcess;
+  /** everything the process wrote to stderr */
+  stderr(): string;
   close(): Promise<void>;
 }
 
-export async function serveKiln(opts: { root: string; dockerHost?: string; ui: string }): Promise<Served> {
-  const svc = await createControlService({ root: opts.root, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}) });
-  const token = randomBytes(16).toString('hex');
-  const server = await startServer({ api: svc, token, port: 0, staticDir: opts.ui });
+/** Starts `kiln serve` as its own process and waits for the URL it prints. */
+export async function serveKiln(opts: { root: string; dockerHost?: string }): Promise<Served> {
+  fs.mkdirSync(opts.root, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, KILN_ROOT: opts.root, ...(opts.dockerHost ? { DOCKER_HOST: opts.dockerHost } : {}) };
+  const proc = spawn(process.execPath, [CLI, 'serve'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kiln serve printed no URL within 60s; stdout: ${out} stderr: ${err}`)), 60_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /kiln serve listening on (http:\/\/\S+)/.exec(out);
+      if (m) clearTimeout(timer), resolve(m[1]!);
+    });
+    proc.once('exit', (code, sig) => (clearTimeout(timer), reject(new Error(`kiln serve exited (${code ?? sig}) before listening: ${err}`))));
+  });
+  const token = new URL(url).searchParams.get('token') ?? '';
+  const api = connectHttp(url, token);
   return {
-    url: server.url,
+    url,
     token,
-    svc,
-    server,
+    api,
+    proc,
+    stderr: () => err,
     async close() {
-      await server.close();
-      await svc.close();
+      api.close();
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
     },
   };
 }

@@ -14,9 +14,9 @@ describeWith(['engine', 'browser'], 'editor: recent files, unsaved mark, build h
 
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
-    const ui = buildRenderer();
+    await buildRenderer();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-history-'));
-    srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST, ui });
+    srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(srv.url);

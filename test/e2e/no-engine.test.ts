@@ -7,10 +7,10 @@ import { buildRenderer, launchChromium, serveKiln } from './harness.js';
 
 describeWith(['browser'], 'visual editor without a Docker Engine', () => {
   it('says clearly that the engine is unreachable, naming the endpoint', async () => {
-    const ui = buildRenderer();
+    await buildRenderer();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-noengine-'));
     // the product's own server, pointed at an engine that is not there
-    const srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: `unix://${tmp}/no-such-docker.sock`, ui });
+    const srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: `unix://${tmp}/no-such-docker.sock` });
     const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });

@@ -14,9 +14,9 @@ describeWith(['engine', 'browser'], 'editor: Open project (bake / compose) again
 
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
-    const ui = buildRenderer();
+    await buildRenderer();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-project-'));
-    srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST, ui });
+    srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(srv.url);
@@ -53,15 +53,15 @@ describeWith(['engine', 'browser'], 'editor: Open project (bake / compose) again
     expect(await page.locator('.react-flow__edge.edge-target').count()).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'project-dark.png') });
 
-    const before = (await srv.svc.historyList()).length;
+    const before = (await srv.api.historyList()).length;
     await page.getByRole('button', { name: 'Run' }).click();
     const runs = page.locator('.knode[data-kind="run"] [data-testid="status"]');
     await expect.poll(async () => (await runs.allTextContents()).join('|'), { timeout: 120_000 }).toMatch(/^(done|✓ cached)[^|]*\|(done|✓ cached)[^|]*$/);
     await expect.poll(() => page.getByRole('button', { name: 'Run' }).isEnabled()).toBe(true);
     // both targets were built by one job: one history entry holding both RUN vertices
-    const after = await srv.svc.historyList();
+    const after = await srv.api.historyList();
     expect(after.length).toBe(before + 1);
-    const entry = await srv.svc.historyGet(after[0]!.id);
+    const entry = await srv.api.historyGet(after[0]!.id);
     expect(entry?.status).toBe('completed');
     const names = (entry?.vertices ?? []).map((v) => v.name).join('\n');
     expect(names).toContain(`echo base-${stamp}`);

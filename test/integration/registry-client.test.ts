@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, REGISTRY } from '../helpers/env.js';
 import { assembleImage } from '../../engine/exporter/image.js';
 import { pushImage } from '../../engine/registry/push.js';
+import { pushProgressId } from '../../engine/registry/progress.js';
 import { resolveImageManifest } from '../../engine/registry/pull.js';
 import { RegistryClient } from '../../engine/registry/client.js';
 import type { LayerRef } from '../../engine/worker/types.js';
@@ -42,6 +43,16 @@ describeWith(['registry'], 'registry client', () => {
     const mine = progress.filter((p) => p.id === layerId);
     expect(mine.length).toBeGreaterThan(2);
     expect(mine.at(-1)!.current).toBe(img.layers[0]!.size);
+    // the whole push as one figure (engine/registry/progress.ts): from 0 up to the image's size
+    const total = img.layers[0]!.size + img.configDesc.size;
+    expect(res.total).toBe(total);
+    const agg = progress.filter((p) => p.id === pushProgressId(`${REGISTRY}/kiln-f/chunked:${tag}`));
+    expect(agg.length).toBeGreaterThan(2);
+    expect(new Set(agg.map((p) => p.total))).toEqual(new Set([total]));
+    for (let i = 1; i < agg.length; i++) expect(agg[i]!.current).toBeGreaterThanOrEqual(agg[i - 1]!.current);
+    expect(agg[0]!.current).toBe(0);
+    expect(agg.some((p) => p.current > 0 && p.current < total)).toBe(true);
+    expect(agg.at(-1)).toMatchObject({ current: total, message: 'pushed' });
 
     const pulled = await resolveImageManifest(`${REGISTRY}/kiln-f/chunked:${tag}`);
     expect(pulled.digest).toBe(img.manifestDesc.digest);
@@ -55,9 +66,12 @@ describeWith(['registry'], 'registry client', () => {
     const img = await assembleImage([await uniqueLayer(50_000)], undefined, { cacheDir: path.join(tmp, 'b') });
     await pushImage(img, `${REGISTRY}/kiln-f/mount-src:${tag}`);
     const client = new RegistryClient(REGISTRY);
-    const res = await pushImage(img, `${REGISTRY}/kiln-f/mount-dst:${tag}`, { client, mountFrom: 'kiln-f/mount-src' });
+    const progress: Array<{ id: string; current: number; total?: number }> = [];
+    const res = await pushImage(img, `${REGISTRY}/kiln-f/mount-dst:${tag}`, { client, mountFrom: 'kiln-f/mount-src', onProgress: (e) => progress.push(e) });
     expect(res.mounted).toBe(2);
     expect(res.bytes).toBe(0);
+    // mounted blobs count as pushed: the figure still ends at the image's size
+    expect(progress.at(-1)).toMatchObject({ id: pushProgressId(`${REGISTRY}/kiln-f/mount-dst:${tag}`), current: res.total, total: res.total });
     expect(await client.hasBlob('kiln-f/mount-dst', img.layers[0]!.digest)).toBe(true);
   }, 60_000);
 });

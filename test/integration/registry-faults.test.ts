@@ -42,8 +42,12 @@ describeWith(['registry'], 'registry push under faults', () => {
     ]);
     try {
       const img = await assembleImage([await uniqueLayer()], undefined, { cacheDir: path.join(tmp, 'b') });
-      const res = await pushImage(img, `${proxy.host}/kiln-f/faults:ok`);
+      const agg: number[] = [];
+      const res = await pushImage(img, `${proxy.host}/kiln-f/faults:ok`, { onProgress: (e) => { if (e.id.startsWith('pushing ')) agg.push(e.current); } });
       expect(proxy.stats.faults).toBe(3);
+      // retried uploads restart their blob, yet the aggregate figure never goes backwards
+      for (let i = 1; i < agg.length; i++) expect(agg[i]!).toBeGreaterThanOrEqual(agg[i - 1]!);
+      expect(agg.at(-1)).toBe(res.total);
       expect(res.digest).toBe(img.manifestDesc.digest);
       const insp = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${REGISTRY}/kiln-f/faults:ok`], { encoding: 'utf8' })) as { Digest: string; Layers: string[] };
       expect(insp.Digest).toBe(img.manifestDesc.digest);

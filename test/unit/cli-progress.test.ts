@@ -17,7 +17,6 @@ class FakeTTY extends Writable {
   /** the last frame, as the terminal would show it: escapes stripped, one string per line */
   frame(): string[] {
     const last = this.writes.at(-1) ?? '';
-    // eslint-disable-next-line no-control-regex
     return last.replace(/\x1b\[\d*[AKJ]/g, '').split('\n').filter((l) => l !== '');
   }
 }

@@ -1,0 +1,197 @@
+// Open → rendered on a Dockerfile the size of BuildKit's own (49 stages, ~500 lines): every node
+// drawn inside its stage's frame, frames apart, and the time printed (bounded only for sanity).
+// ../shared/conformance holds BuildKit's parser corpus, whose files have at most one FROM, so the
+// test writes a file of BuildKit's shape itself:
+// meta ARGs, base stages, stages built FROM other stages, RUN --mount=from= and cache mounts,
+// COPY --from=, heredocs, line continuations and scratch export stages. The suite checks that
+// premise, so it notices when a bigger file lands in the corpus.
+import { it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { describeWith, DOCKER_HOST } from '../helpers/env.js';
+import { dockerfileToGraph } from '../../engine/frontend/graph/dockerfile.js';
+import { buildRenderer, launchChromium, serveKiln, SHOTS, type Served } from './harness.js';
+
+const CONFORMANCE = path.resolve('../shared/conformance');
+
+function fromCount(file: string): number {
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => /^\s*FROM\s/i.test(l)).length;
+}
+
+function dockerfilesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /Dockerfile/.test(e.name)).map((e) => path.join(e.parentPath, e.name));
+}
+
+/** 48 stages and a final one (49), about 500 lines, in the shape of BuildKit's Dockerfile. Returns the text and stage names. */
+export function bigDockerfile(stages = 48): { text: string; names: string[] } {
+  const out: string[] = ['# a multi-stage build of the size of BuildKit\'s own Dockerfile', ''];
+  for (const a of ['RUNC', 'CONTAINERD', 'REGISTRY', 'ROOTLESSKIT', 'CNI', 'STARGZ', 'NERDCTL', 'DNSNAME', 'NYDUS', 'MINIO', 'GOTESTSUM', 'DELVE']) out.push(`ARG ${a}_VERSION=v1.${a.length}.0`);
+  out.push('ARG GO_VERSION=1.21', 'ARG ALPINE_VERSION=3.18', 'ARG BUILDKIT_DEBUG', '');
+  const names: string[] = [];
+  for (let i = 0; i < stages; i++) {
+    const name = `st${String(i).padStart(2, '0')}-${['base', 'src', 'build', 'bin', 'export', 'tool', 'test'][i % 7]}`;
+    const prev = names[i - 1];
+    const far = names[Math.max(0, i - 5)];
+    out.push(`# stage ${i}: ${name}`);
+    if (i < 4 || i % 7 === 0) {
+      out.push(`FROM ${i % 2 ? 'debian:bookworm-local' : 'busybox:local'} AS ${name}`, 'ARG TARGETPLATFORM', `LABEL org.example.stage=${name}`, `RUN mkdir -p /out && echo ${name} > /out/${name}`);
+    } else if (i % 7 === 4) {
+      out.push(`FROM scratch AS ${name}`, `COPY --link --from=${prev} /out/ /out/`, `COPY --link --from=${far} /out/${far} /${far}`, `COPY --from=${names[i - 2]} /out /extra`);
+    } else if (i % 7 === 2) {
+      out.push(
+        `FROM ${prev} AS ${name}`,
+        'ARG TARGETPLATFORM',
+        'WORKDIR /src',
+        `LABEL org.example.stage=${name}`,
+        `RUN --mount=type=cache,target=/root/.cache \\`,
+        `  --mount=from=${far},src=/out,target=/in \\`,
+        `  set -e; \\`,
+        `  ls /in > /out/${name}.list; \\`,
+        `  echo built ${name} >> /out/${name}`,
+        `RUN <<EOT`,
+        `  set -ex`,
+        `  echo "${name}: $TARGETPLATFORM" > /out/${name}.platform`,
+        `  cat /out/${name}.platform`,
+        `EOT`,
+      );
+    } else {
+      out.push(
+        `FROM ${prev} AS ${name}`,
+        `ARG ${['RUNC', 'CNI', 'DELVE'][i % 3]}_VERSION`,
+        `ENV STAGE=${name} CGO_ENABLED=0`,
+        'WORKDIR /work',
+        `LABEL org.example.stage=${name}`,
+        `COPY --from=${far} /out/${far} /work/`,
+        `RUN --mount=type=cache,target=/go/pkg/mod \\`,
+        `  --mount=source=/out,target=/prev,from=${names[i - 2]} \\`,
+        `  cp -r /prev /work/prev && echo ${name} > /out/${name}`,
+      );
+    }
+    out.push('');
+    names.push(name);
+  }
+  out.push(`FROM ${names[stages - 1]} AS final`, 'ENTRYPOINT ["/bin/sh"]');
+  names.push('final');
+  return { text: out.join('\n') + '\n', names };
+}
+
+describeWith(['engine', 'browser'], 'editor: a 49-stage Dockerfile opens, renders every node inside its stage frame, and lays out in reasonable time (kiln serve)', () => {
+  let browser: Browser;
+  let page: Page;
+  let srv: Served;
+  let tmp: string;
+
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await buildRenderer();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-big-'));
+    srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(srv.url);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+
+  it('the conformance corpus has no larger multi-stage Dockerfile than the one the test writes', () => {
+    const files = dockerfilesUnder(CONFORMANCE);
+    expect(files.length).toBeGreaterThan(0);
+    const largest = files.map((f) => ({ f, n: fromCount(f) })).sort((a, b) => b.n - a.n)[0]!;
+    console.log(`largest Dockerfile in ${CONFORMANCE}: ${path.relative(CONFORMANCE, largest.f)} with ${largest.n} FROM line(s)`);
+    expect(largest.n).toBeLessThan(49);
+  });
+
+  it('opens 49 stages as 49 frames holding all their nodes, laid out without overlap, and reports open → rendered time', async () => {
+    const { text, names } = bigDockerfile();
+    const lines = text.split('\n').length;
+    expect(lines).toBeGreaterThanOrEqual(480);
+    const df = path.join(tmp, 'big.Dockerfile');
+    fs.writeFileSync(df, text);
+    const stageCount = names.length;
+    // what the editor should draw: the Dockerfile frontend's graph of the same file
+    const doc = dockerfileToGraph(text, path.basename(df));
+    expect(doc.groups).toHaveLength(stageCount);
+    const want = { frames: stageCount, nodes: doc.nodes.length };
+
+    const times: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      if (round) {
+        page.once('dialog', (d) => d.accept());
+        await page.reload();
+      }
+      await page.getByRole('button', { name: 'Start from an example' }).waitFor();
+      // the page notes when every frame and node is in the DOM; t0 is taken in the page just before the file is handed over
+      await page.evaluate((w0) => {
+        const w = window as unknown as { __t0?: number; __laidOut?: number };
+        const check = () => {
+          if (w.__laidOut === undefined && document.querySelectorAll('[data-testid="frame"]').length >= w0.frames && document.querySelectorAll('.knode').length >= w0.nodes) w.__laidOut = performance.now();
+        };
+        delete w.__laidOut;
+        new MutationObserver(check).observe(document.body, { subtree: true, childList: true });
+      }, want);
+      const chooser = page.waitForEvent('filechooser');
+      await page.getByRole('button', { name: 'Open Dockerfile…' }).first().click();
+      const fc = await chooser;
+      await page.evaluate(() => ((window as unknown as { __t0?: number }).__t0 = performance.now()));
+      await fc.setFiles(df);
+      await expect.poll(() => page.evaluate(() => (window as unknown as { __laidOut?: number }).__laidOut !== undefined), { timeout: 60_000 }).toBe(true);
+      const ms = await page.evaluate(() => {
+        const w = window as unknown as { __t0: number; __laidOut: number };
+        return w.__laidOut - w.__t0;
+      });
+      times.push(Math.round(ms));
+    }
+    console.log(`49-stage Dockerfile (${lines} lines, ${stageCount} stages incl. final, ${want.nodes} nodes): open → all rendered in ${times.join(' ms, ')} ms (3 opens)`);
+    // let the initial zoom-to-fit settle before measuring boxes
+    await page.waitForTimeout(300);
+
+    // every stage is a frame titled with its name, and every node of the graph is drawn once
+    const titles = await page.getByTestId('frame-title').allTextContents();
+    expect(new Set(titles)).toEqual(new Set(names));
+    expect(titles).toHaveLength(stageCount);
+    const drawn = await page.locator('.knode').evaluateAll((els) => els.map((e) => e.getAttribute('data-nodeid')));
+    expect(new Set(drawn)).toEqual(new Set(doc.nodes.map((n) => n.id)));
+    expect(drawn).toHaveLength(want.nodes);
+
+    type Rect = { x: number; y: number; w: number; h: number };
+    const frames = new Map((await page.getByTestId('frame').evaluateAll((els) => els.map((e) => {
+      const r = e.getBoundingClientRect();
+      return [e.getAttribute('data-group')!, { x: r.x, y: r.y, w: r.width, h: r.height }] as const;
+    }))) as [string, Rect][]);
+    const nodes = new Map((await page.locator('.knode').evaluateAll((els) => els.map((e) => {
+      const r = e.getBoundingClientRect();
+      return [e.getAttribute('data-nodeid')!, { x: r.x, y: r.y, w: r.width, h: r.height }] as const;
+    }))) as [string, Rect][]);
+    // each stage's frame holds each of its nodes on screen, and its instructions read top to bottom in file order
+    const eps = 0.5;
+    for (const g of doc.groups) {
+      const f = frames.get(g.name)!;
+      expect(f, `frame ${g.name}`).toBeDefined();
+      for (const id of g.nodes) {
+        const b = nodes.get(id)!;
+        expect(b.x >= f.x - eps && b.y >= f.y - eps && b.x + b.w <= f.x + f.w + eps && b.y + b.h <= f.y + f.h + eps, `node ${id} outside frame ${g.name}`).toBe(true);
+      }
+      const ordered = g.nodes.map((id) => doc.nodes.find((n) => n.id === id)!).filter((n) => n.location).sort((a, b) => a.location!.startLine - b.location!.startLine);
+      for (let i = 1; i < ordered.length; i++) expect(nodes.get(ordered[i]!.id)!.y, `${g.name}: ${ordered[i]!.id} below ${ordered[i - 1]!.id}`).toBeGreaterThan(nodes.get(ordered[i - 1]!.id)!.y);
+    }
+    // frames never overlap each other
+    const boxes = [...frames.entries()];
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const [[na, a], [nb, b]] = [boxes[i]!, boxes[j]!];
+      const apart = a.x + a.w <= b.x + eps || b.x + b.w <= a.x + eps || a.y + a.h <= b.y + eps || b.y + b.h <= a.y + eps;
+      expect(apart, `frames ${na} and ${nb} overlap`).toBe(true);
+    }
+    // edges follow FROM <stage>, COPY --from and RUN --mount from=
+    expect(await page.locator('.react-flow__edge').count()).toBeGreaterThan(100);
+    await page.screenshot({ path: path.join(SHOTS, 'big-dockerfile-dark.png') });
+    // a sanity bound only (the figures are printed above): compound dagre took 3.5–5.5 s here
+    const median = [...times].sort((a, b) => a - b)[1]!;
+    expect(median).toBeLessThan(15_000);
+  }, 300_000);
+});
