@@ -15,6 +15,8 @@ import { writeDockerArchive, writeOciArchive } from './archive.js';
 import { writeRootfsTar } from './rootfs.js';
 import { writeLocal, writeZip } from './local.js';
 import { pushImage } from '../registry/push.js';
+import type { Credentials } from '../registry/credentials.js';
+import { parseReference } from '../registry/reference.js';
 import type { OutputSpec } from './spec.js';
 
 export { parseOutputSpec, type OutputSpec } from './spec.js';
@@ -36,6 +38,25 @@ function epochOf(attrs: Record<string, string>): number | undefined {
 
 function names(attrs: Record<string, string>): string[] {
   return (attrs.name ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * Credentials given with the output (`registry.username` + `registry.password`: what the editor's
+ * export dialog sends) for the one registry the names push to. They win over the docker config
+ * for that registry. They reach the registry client only: no message, progress event or response
+ * here carries the password, and they are never written anywhere (BuildKit keeps such secrets in
+ * the client session for the same reason).
+ */
+function explicitCredentials(a: Record<string, string>, tags: string[]): Credentials | undefined {
+  const user = a['registry.username'];
+  const pass = a['registry.password'];
+  if (user === undefined && pass === undefined) return undefined;
+  if (!user) throw new Error('registry.password was given without registry.username');
+  if (pass === undefined) throw new Error(`registry.username ${JSON.stringify(user)} was given without registry.password`);
+  // one password for several registries would hand it to hosts it was not typed for
+  const hosts = [...new Set(tags.map((n) => parseReference(n).registry))];
+  if (hosts.length > 1) throw new Error(`registry.username/registry.password apply to one registry, but the names push to ${hosts.join(', ')}; push to each registry in its own output`);
+  return { username: user, password: pass };
 }
 
 async function destStream(dest: string, req: Omit<ExportRequest, 'attrs'>): Promise<{ out: Writable; done: () => Promise<void> }> {
@@ -139,12 +160,16 @@ export async function exportResult(spec: OutputSpec, req: Omit<ExportRequest, 'a
     }
     case 'image':
     case 'registry': {
+      const push = bool(a.push, spec.type === 'registry');
+      // checked before the image is assembled, so a bad pair fails at once
+      const credentials = push ? explicitCredentials(a, names(a)) : undefined;
       const img = await image(spec, req, false);
       const res: ExportResponse = { 'containerimage.digest': img.manifestDesc.digest, 'containerimage.config.digest': img.configDesc.digest, 'image.name': names(a).join(',') };
-      if (bool(a.push, spec.type === 'registry')) {
+      if (push) {
         for (const n of names(a)) {
           await pushImage(img, n, {
             signal: req.signal, onProgress: req.onProgress,
+            ...(credentials ? { credentials, credentialsFrom: 'the username and password given for this export' } : {}),
             insecure: a['registry.insecure'] !== undefined ? bool(a['registry.insecure'], false) : undefined,
             chunkSize: a['chunk-size'] ? Number(a['chunk-size']) : undefined,
           });

@@ -13,6 +13,9 @@ export type Progress = (e: { id: string; current: number; total?: number; messag
 
 export interface RegistryClientOptions {
   credentials?: Credentials | null; // null: anonymous only; undefined: look up the docker config
+  /** who supplied `credentials`, for the hint when the registry rejects them (e.g. "the username and
+   *  password given for this export"); unset: the docker config, fixed with `kiln login` */
+  credentialsFrom?: string;
   insecure?: boolean;
   retries?: number;
   /** chunk size for chunked uploads; 0/undefined = monolithic PUT */
@@ -55,7 +58,9 @@ export class RegistryClient {
   }
 
   private denied(status: number, repo: string, what: string, detail: string): RegistryError {
-    const hint = status === 401
+    const hint = status === 401 && this.o.credentialsFrom
+      ? `credentials rejected — check ${this.o.credentialsFrom} (an account that can ${what})`
+      : status === 401
       ? `authentication required or credentials rejected — run \`kiln login ${this.registry}\` (or docker login) with an account that can ${what}`
       : `access denied — the account lacks permission to ${what} ${repo}; check the repository name or run \`kiln login ${this.registry}\``;
     return new RegistryError(`registry ${this.registry}, repository ${repo}: ${status} ${detail ? `(${detail}) ` : ''}${hint}`, status);
