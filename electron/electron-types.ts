@@ -134,6 +134,8 @@ export interface SafeStorage {
   isEncryptionAvailable(): boolean;
   encryptString(plain: string): Buffer;
   decryptString(encrypted: Buffer): string;
+  /** Linux only (Electron ≥ 28): 'basic_text' means no keyring — a fixed key, i.e. not secret */
+  getSelectedStorageBackend?(): string;
 }
 
 export interface UtilityProcess {

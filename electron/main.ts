@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ControlAPI } from '../engine/control/api.js';
+import { secretParams } from '../engine/frontend/graph/document.js';
 import { MENU_COMMAND, shellChannel } from './channels.js';
 import type { BrowserWindow, ElectronMain, FileFilter } from './electron-types.js';
 import { registerIpc, type IpcRegistration } from './ipc.js';
@@ -60,6 +61,25 @@ export function isProjectPath(p: string): boolean {
 
 export function isGraphPath(p: string): boolean {
   return !isProjectPath(p) && (p.endsWith('.kiln.json') || p.endsWith('.json'));
+}
+
+/**
+ * A graph document is shared and committed, so it must not carry a registry password (the
+ * renderer keeps those per host, encrypted). Refusing here, before anything is written, catches a
+ * renderer bug or a crafted document; text that is not JSON has nothing to check.
+ */
+function refuseSecrets(text: unknown): void {
+  if (typeof text !== 'string') return;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return;
+  }
+  const found = secretParams(doc);
+  if (found.length) {
+    throw new Error(`saveFile: ${found.map((f) => `node "${f.nodeId}" has params.${f.param}`).join(', ')}; a graph document keeps no passwords (Kiln remembers them per registry host, encrypted). Nothing was written.`);
+  }
 }
 
 const commandFor = (p: string): 'open-project' | 'open-graph' | 'open-dockerfile' => (isProjectPath(p) ? 'open-project' : isGraphPath(p) ? 'open-graph' : 'open-dockerfile');
@@ -161,6 +181,7 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
     },
     [shellChannel('saveFile')]: async (raw) => {
       const o = (raw ?? {}) as { path?: unknown; text?: unknown; title?: unknown; defaultPath?: unknown; kind?: unknown };
+      if (o.kind === 'graph') refuseSecrets(o.text);
       let target = typeof o.path === 'string' && writable.has(path.resolve(o.path)) ? path.resolve(o.path) : undefined;
       if (!target) {
         if (!win) return undefined;
@@ -175,6 +196,7 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
       }
       // Without text the caller only wanted a destination (Export… to a tar/oci file or a dir).
       if (typeof o.text === 'string') {
+        if (isGraphPath(target)) refuseSecrets(o.text);
         writeFileSync(target, o.text);
         recent?.add(target);
         installMenu();
@@ -186,19 +208,30 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
       return readDoc(path.resolve(p));
     },
     [shellChannel('recent')]: () => recent?.all() ?? [],
+    // Registry passwords the renderer remembers per host (renderer/src/credentials.ts): it keeps
+    // only the ciphertext. Errors name no input, so a secret never reaches a log or a dialog.
     [shellChannel('encrypt')]: (plain) => {
-      const ss = electron.safeStorage;
       if (typeof plain !== 'string') throw new Error('encrypt: expected a string');
-      if (!ss?.isEncryptionAvailable()) throw new Error('encrypt: OS secret storage is not available');
-      return ss.encryptString(plain).toString('base64');
+      return secretStore('encrypt').encryptString(plain).toString('base64');
     },
     [shellChannel('decrypt')]: (b64) => {
-      const ss = electron.safeStorage;
-      if (typeof b64 !== 'string') throw new Error('decrypt: expected a string');
-      if (!ss?.isEncryptionAvailable()) throw new Error('decrypt: OS secret storage is not available');
-      return ss.decryptString(Buffer.from(b64, 'base64'));
+      if (typeof b64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new Error('decrypt: expected base64 text from encrypt');
+      const ss = secretStore('decrypt');
+      try {
+        return ss.decryptString(Buffer.from(b64, 'base64'));
+      } catch {
+        throw new Error('decrypt: the data was not encrypted by this user\'s secret storage (or it changed)');
+      }
     },
   };
+
+  /** safeStorage when it really encrypts: on Linux without a keyring it falls back to a fixed key */
+  function secretStore(op: string): NonNullable<ElectronMain['safeStorage']> {
+    const ss = electron.safeStorage;
+    if (!ss?.isEncryptionAvailable()) throw new Error(`${op}: OS secret storage is not available`);
+    if (ss.getSelectedStorageBackend?.() === 'basic_text') throw new Error(`${op}: OS secret storage is not available (no keyring; safeStorage would use a fixed key)`);
+    return ss;
+  }
 
   async function start(): Promise<void> {
     if (!app.requestSingleInstanceLock()) {

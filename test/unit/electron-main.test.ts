@@ -21,6 +21,10 @@ import type {
 import { createMainProcess, fileArg, type MainProcess } from '../../electron/main.js';
 import { CSP } from '../../electron/security.js';
 import { unavailableService, type HostedService } from '../../electron/service.js';
+// @ts-expect-error plain ESM script without types
+import { findElectron as findElectronUntyped } from '../../scripts/start.mjs';
+
+const findElectron = findElectronUntyped as (root: string) => { bin?: string; reason?: string };
 
 const repo = path.resolve(__dirname, '../..');
 const rendererDir = path.join(repo, 'dist', 'renderer');
@@ -58,7 +62,25 @@ class FakeContents {
   }
 }
 
-function fakeElectron(opts: { lock?: boolean; openPaths?: string[]; savePath?: string } = {}) {
+/**
+ * safeStorage as Electron describes it: 'available' encrypts (a reversible keyed transform stands
+ * in for the OS keychain), 'no-keyring' is Linux's basic_text fallback, 'unavailable' says so.
+ */
+function fakeSafeStorage(mode: 'available' | 'no-keyring' | 'unavailable') {
+  const key = 0x5a;
+  const tag = Buffer.from('v10');
+  return {
+    isEncryptionAvailable: () => mode !== 'unavailable',
+    getSelectedStorageBackend: () => (mode === 'no-keyring' ? 'basic_text' : 'gnome_libsecret'),
+    encryptString: (plain: string) => Buffer.concat([tag, Buffer.from(Buffer.from(plain, 'utf8').map((b) => b ^ key))]),
+    decryptString: (enc: Buffer) => {
+      if (!enc.subarray(0, 3).equals(tag)) throw new Error(`Error while decrypting the ciphertext provided to safeStorage.decryptString. ${enc.toString('hex')}`);
+      return Buffer.from(enc.subarray(3).map((b) => b ^ key)).toString('utf8');
+    },
+  };
+}
+
+function fakeElectron(opts: { lock?: boolean; openPaths?: string[]; savePath?: string; safeStorage?: 'available' | 'no-keyring' | 'unavailable' } = {}) {
   const windows: FakeWindow[] = [];
   const handlers = new Map<string, Listener>();
   const appListeners = new Map<string, Listener[]>();
@@ -124,6 +146,7 @@ function fakeElectron(opts: { lock?: boolean; openPaths?: string[]; savePath?: s
       showSaveDialog: async () => (opts.savePath ? { canceled: false, filePath: opts.savePath } : { canceled: true }),
       showErrorBox: (_t: string, c: string) => void errors.push(c),
     },
+    ...(opts.safeStorage ? { safeStorage: fakeSafeStorage(opts.safeStorage) } : {}),
   };
   return {
     electron: electron as unknown as ElectronMain,
@@ -413,6 +436,61 @@ describe('electron main: files, menus and dialogs', () => {
   });
 });
 
+describe('electron main: encrypted secrets (safeStorage)', () => {
+  const call = (h: Listener | undefined, contents: FakeContents, ...args: unknown[]) => Promise.resolve().then(() => h!(trustedEvent(contents), ...args));
+
+  it('encrypts to base64 ciphertext that decrypts back, and refuses non-strings and foreign data', async () => {
+    const { fake, contents } = await started({ safeStorage: 'available' });
+    const enc = fake.handlers.get(shellChannel('encrypt'));
+    const dec = fake.handlers.get(shellChannel('decrypt'));
+    const secret = JSON.stringify({ username: 'kiln', password: 'p@ss-wörd' });
+    const cipher = (await call(enc, contents!, secret)) as string;
+    expect(typeof cipher).toBe('string');
+    expect(cipher).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect(cipher).not.toContain('p@ss');
+    expect(Buffer.from(cipher, 'base64').toString('utf8')).not.toContain('p@ss');
+    expect(await call(dec, contents!, cipher)).toBe(secret);
+    await expect(call(enc, contents!, 42)).rejects.toThrow('encrypt: expected a string');
+    await expect(call(dec, contents!, 'not base64!')).rejects.toThrow('decrypt: expected base64 text from encrypt');
+    // safeStorage's own error quotes the ciphertext; the handler's names nothing of the input
+    const foreign = Buffer.from('garbage').toString('base64');
+    const err = (await call(dec, contents!, foreign).catch((e: Error) => e)) as Error;
+    expect(err.message).toMatch(/^decrypt: the data was not encrypted by this user's secret storage/);
+    expect(err.message).not.toContain(Buffer.from('garbage').toString('hex'));
+  });
+
+  it('refuses to encrypt or decrypt when safeStorage is unavailable, absent, or only a fixed-key fallback', async () => {
+    for (const mode of ['unavailable', 'no-keyring', undefined] as const) {
+      const { fake, contents } = await started(mode ? { safeStorage: mode } : {});
+      await expect(call(fake.handlers.get(shellChannel('encrypt')), contents!, 'x')).rejects.toThrow(/^encrypt: OS secret storage is not available/);
+      await expect(call(fake.handlers.get(shellChannel('decrypt')), contents!, 'AAAA')).rejects.toThrow(/^decrypt: OS secret storage is not available/);
+    }
+  });
+
+  it('answers only the app page', async () => {
+    const { fake, contents } = await started({ safeStorage: 'available' });
+    const h = fake.handlers.get(shellChannel('encrypt'))!;
+    await expect(Promise.resolve().then(() => h(trustedEvent(contents!, 'https://evil.example/'), 'x'))).rejects.toThrow(/untrusted|not the app/i);
+  });
+
+  it('refuses to save a graph document that holds a registry password, writing nothing', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kiln-secret-save-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const chosen = path.join(dir, 'app.kiln.json');
+    const { fake, contents } = await started({ savePath: chosen });
+    const save = fake.handlers.get(shellChannel('saveFile'));
+    const doc = { kind: 'kiln.graph', version: 1, nodes: [{ id: 'push', kind: 'export-registry', params: { name: 'r.example/app', username: 'u', password: 'hunter2' } }], edges: [], groups: [] };
+    const err = (await call(save, contents!, { text: JSON.stringify(doc), kind: 'graph' }).catch((e: Error) => e)) as Error;
+    expect(err.message).toContain('node "push" has params.password; a graph document keeps no passwords');
+    expect(err.message).not.toContain('hunter2');
+    expect(existsSync(chosen)).toBe(false);
+    // the same document without the password saves
+    delete (doc.nodes[0]!.params as { password?: string }).password;
+    expect(await call(save, contents!, { text: JSON.stringify(doc), kind: 'graph' })).toBe(chosen);
+    expect(JSON.parse(readFileSync(chosen, 'utf8')).nodes[0].params).toEqual({ name: 'r.example/app', username: 'u' });
+  });
+});
+
 describe('electron main: drag and drop', () => {
   it('opens a dropped Dockerfile by path, and refuses dropped files that are not build documents', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kiln-drop-'));
@@ -489,11 +567,13 @@ describe('electron preload', () => {
 });
 
 describe('electron launch', () => {
-  const bin = path.join(repo, 'node_modules', 'electron', 'dist', process.platform === 'darwin' ? 'Electron.app/Contents/MacOS/Electron' : 'electron');
-  const reason = existsSync(bin) ? '' : `no Electron binary at ${path.relative(repo, bin)} (the electron package is not installed; its download is unavailable here)`;
+  // the same check `npm start` makes (package, downloaded binary, and on Linux a display): a
+  // binary without DISPLAY/WAYLAND_DISPLAY cannot open a window, which is a skip, not a failure
+  const found = findElectron(repo);
+  const reason = found.bin ? '' : `${found.reason ?? 'no Electron binary'} (the Electron download is unavailable here)`;
   if (reason) console.warn(`\n*** SKIPPED electron launch test: ${reason} ***\n`);
   it.skipIf(Boolean(reason))(`starts the real app and exits cleanly${reason ? ` — skipped: ${reason}` : ''}`, () => {
-    const r = spawnSync(bin, ['--no-sandbox', path.join(repo, 'dist', 'electron', 'main.js')], {
+    const r = spawnSync(found.bin!, ['--no-sandbox', path.join(repo, 'dist', 'electron', 'main.js')], {
       env: { ...process.env, KILN_ELECTRON_SMOKE: '1', ELECTRON_ENABLE_LOGGING: '1' },
       encoding: 'utf8',
       timeout: 60_000,

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { validateGraphDocument, GraphValidationError, connectionProblem, checkGraph, graphToLLB, type GraphDocument } from '../../engine/frontend/graph/index.js';
+import { validateGraphDocument, GraphValidationError, connectionProblem, checkGraph, graphToLLB, secretParams, type GraphDocument } from '../../engine/frontend/graph/index.js';
 
 function doc(nodes: GraphDocument['nodes'], edges: Partial<GraphDocument['edges'][number]>[] = []): GraphDocument {
   return { kind: 'kiln.graph', version: 1, nodes, edges: edges.map((e, i) => ({ id: `e${i}`, sourcePort: 'out', targetPort: 'in', ...e }) as GraphDocument['edges'][number]), groups: [] };
@@ -87,5 +87,27 @@ describe('graphToLLB', () => {
   it('builds up to a target node', async () => {
     const r = await graphToLLB(g, { target: 'cp' });
     expect(r.definition.vertices.map((v) => v.op.kind)).toEqual(['source', 'source', 'file']);
+  });
+});
+
+describe('registry passwords stay out of the document', () => {
+  const old = () => doc([node('base', 'image', { ref: 'busybox:local' }), node('push', 'export-registry', { name: '127.0.0.1:5001/app:v1', username: 'kiln', password: 'hunter2-in-an-old-file' })], [{ source: 'base', target: 'push' }]);
+
+  it('an older file with a password still opens, with the password dropped and the username kept', () => {
+    const raw = old();
+    expect(secretParams(raw)).toEqual([{ nodeId: 'push', param: 'password' }]);
+    const d = validateGraphDocument(structuredClone(raw));
+    expect(d.nodes[1]!.params).toEqual({ name: '127.0.0.1:5001/app:v1', username: 'kiln' });
+    expect(JSON.stringify(d)).not.toContain('hunter2');
+    expect(secretParams(d)).toEqual([]);
+    // live validation does not flag the old field either: the file is valid, only the password is gone
+    expect(checkGraph(raw)).toEqual([]);
+  });
+
+  it('secretParams ignores documents without secrets and junk input', () => {
+    expect(secretParams(doc([node('push', 'export-registry', { name: 'r/x', username: 'u' })]))).toEqual([]);
+    expect(secretParams(null)).toEqual([]);
+    expect(secretParams({ nodes: 'no' })).toEqual([]);
+    expect(secretParams({ nodes: [{ id: 'n', kind: 'export-registry', params: { password: '' } }] })).toEqual([{ nodeId: 'n', param: 'password' }]);
   });
 });

@@ -56,7 +56,10 @@ export const paramSchemas = {
     instruction: str.optional(),
   }),
   'export-docker': z.object({ name: str.min(1, 'an image name is required') }),
-  'export-registry': z.object({ name: str.min(1, 'an image name is required'), username: str.optional(), password: str.optional(), insecure: z.boolean().optional() }),
+  // No password: a *.kiln.json is shared and committed. The editor remembers passwords per registry
+  // host (encrypted with the OS keychain in Electron) and sends them with the run only; an old file's
+  // `password` is dropped when it is parsed (zod strips keys the schema lacks).
+  'export-registry': z.object({ name: str.min(1, 'an image name is required'), username: str.optional(), insecure: z.boolean().optional() }),
   'export-oci': z.object({ dest: str.min(1, 'a destination path is required') }),
   'export-docker-tar': z.object({ dest: str.min(1, 'a destination path is required'), name: str.optional() }),
   'export-rootfs': z.object({ dest: str.min(1, 'a destination path is required') }),
@@ -64,6 +67,21 @@ export const paramSchemas = {
 } as const;
 
 export type NodeKind = keyof typeof paramSchemas;
+
+/** Parameters that must never be written into a document, by node kind. */
+export const SECRET_PARAMS: Partial<Record<NodeKind, readonly string[]>> = { 'export-registry': ['password'] };
+
+/** Where a (parsed or raw) document holds a secret parameter: `[{ nodeId, param }]`, empty when none. */
+export function secretParams(doc: unknown): { nodeId: string; param: string }[] {
+  const nodes = (doc as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(nodes)) return [];
+  const found: { nodeId: string; param: string }[] = [];
+  for (const n of nodes as { id?: unknown; kind?: unknown; params?: unknown }[]) {
+    const params = n?.params && typeof n.params === 'object' ? (n.params as Record<string, unknown>) : undefined;
+    for (const param of SECRET_PARAMS[n?.kind as NodeKind] ?? []) if (params?.[param] !== undefined) found.push({ nodeId: String(n.id), param });
+  }
+  return found;
+}
 export const NODE_KINDS = Object.keys(paramSchemas) as NodeKind[];
 export type NodeParams<K extends NodeKind> = z.output<(typeof paramSchemas)[K]>;
 
