@@ -1,15 +1,38 @@
 // Build history in SQLite (a table of our own in the engine's state DB): one row per build, one
 // per vertex with timings and cached flags, and logs per vertex capped in size so a chatty build
-// cannot grow the DB without bound. A past build can be reopened with its timings and logs.
+// cannot grow the DB without bound, and only the newest builds are kept (BuildKit's history
+// also ages out). A past build can be reopened with its timings and logs.
 import type { Database } from 'better-sqlite3';
 import type { BuildError, HistoryEntry, VertexRecord } from './api.js';
 import type { ProgressEvent } from '../solver/types.js';
 
 /** per-vertex log cap; the tail is what matters for a failure, so the head is dropped */
 export const LOG_CAP_BYTES = 64 * 1024;
+/** builds kept; beginning one more drops the oldest */
+export const MAX_BUILDS = 500;
+
+/** the first line of a vertex's log when its head was dropped (the stored tail follows) */
+export function truncatedMarker(droppedBytes: number): string {
+  return `[output clipped: ${droppedBytes} earlier bytes dropped, the last ${LOG_CAP_BYTES / 1024} KiB kept]\n`;
+}
+
+/** the last `cap` bytes of `s` as UTF-8, not starting inside a multi-byte character */
+function tailBytes(s: string, cap: number): { text: string; dropped: number } {
+  const b = Buffer.from(s, 'utf8');
+  if (b.length <= cap) return { text: s, dropped: 0 };
+  let start = b.length - cap;
+  while (start < b.length && (b[start]! & 0xc0) === 0x80) start++;
+  return { text: b.subarray(start).toString('utf8'), dropped: start };
+}
 
 export class HistoryStore {
-  constructor(private db: Database) {
+  private readonly maxBuilds: number;
+
+  constructor(
+    private db: Database,
+    opts: { maxBuilds?: number } = {},
+  ) {
+    this.maxBuilds = opts.maxBuilds ?? MAX_BUILDS;
     db.exec(`
       CREATE TABLE IF NOT EXISTS control_builds (
         id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL, completed_at INTEGER,
@@ -19,11 +42,25 @@ export class HistoryStore {
         started INTEGER, completed INTEGER, cached INTEGER, error TEXT, location TEXT, logs TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (build_id, digest));
     `);
+    // added after the first release: bytes of a vertex's log dropped by the cap
+    const cols = db.prepare(`PRAGMA table_info(control_vertices)`).all() as { name: string }[];
+    if (!cols.some((c) => c.name === 'logs_dropped')) db.exec(`ALTER TABLE control_vertices ADD COLUMN logs_dropped INTEGER NOT NULL DEFAULT 0`);
   }
 
   begin(id: string, name: string, createdAt = Date.now()): void {
     this.db.prepare(`INSERT OR REPLACE INTO control_builds (id, name, created_at, status) VALUES (?, ?, ?, 'running')`).run(id, name, createdAt);
     this.db.prepare(`DELETE FROM control_vertices WHERE build_id = ?`).run(id);
+    // keep the newest maxBuilds: the table must not grow with every build ever run
+    const old = this.db.prepare(`SELECT id FROM control_builds ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?`).all(this.maxBuilds) as { id: string }[];
+    if (old.length) {
+      const drop = this.db.transaction((ids: string[]) => {
+        for (const b of ids) {
+          this.db.prepare(`DELETE FROM control_vertices WHERE build_id = ?`).run(b);
+          this.db.prepare(`DELETE FROM control_builds WHERE id = ?`).run(b);
+        }
+      });
+      drop(old.map((r) => r.id));
+    }
   }
 
   /** Folds one progress event into the stored vertex rows. */
@@ -50,14 +87,14 @@ export class HistoryStore {
           l: loc ? JSON.stringify(loc) : null,
         });
     } else if (e.type === 'log') {
-      const row = this.db.prepare(`SELECT logs FROM control_vertices WHERE build_id = ? AND digest = ?`).get(id, e.vertex) as { logs: string } | undefined;
-      let logs = (row?.logs ?? '') + e.data;
-      if (logs.length > LOG_CAP_BYTES) logs = logs.slice(logs.length - LOG_CAP_BYTES);
-      if (row) this.db.prepare(`UPDATE control_vertices SET logs = ? WHERE build_id = ? AND digest = ?`).run(logs, id, e.vertex);
+      const row = this.db.prepare(`SELECT logs, logs_dropped FROM control_vertices WHERE build_id = ? AND digest = ?`).get(id, e.vertex) as { logs: string; logs_dropped: number } | undefined;
+      const { text, dropped } = tailBytes((row?.logs ?? '') + e.data, LOG_CAP_BYTES);
+      const total = (row?.logs_dropped ?? 0) + dropped;
+      if (row) this.db.prepare(`UPDATE control_vertices SET logs = ?, logs_dropped = ? WHERE build_id = ? AND digest = ?`).run(text, total, id, e.vertex);
       else
         this.db
-          .prepare(`INSERT INTO control_vertices (build_id, digest, name, inputs, logs) VALUES (?, ?, ?, '[]', ?)`)
-          .run(id, e.vertex, e.vertex, logs);
+          .prepare(`INSERT INTO control_vertices (build_id, digest, name, inputs, logs, logs_dropped) VALUES (?, ?, ?, '[]', ?, ?)`)
+          .run(id, e.vertex, e.vertex, text, total);
     }
   }
 
@@ -85,7 +122,7 @@ export class HistoryStore {
       if (v.error !== null) rec.error = v.error;
       if (v.location !== null) rec.location = JSON.parse(v.location) as VertexRecord['location'];
       entry.vertices.push(rec);
-      if (v.logs) entry.logs[v.digest] = v.logs;
+      if (v.logs) entry.logs[v.digest] = v.logs_dropped > 0 ? truncatedMarker(v.logs_dropped) + v.logs : v.logs;
     }
     return entry;
   }
@@ -114,6 +151,7 @@ interface VertexRow {
   error: string | null;
   location: string | null;
   logs: string;
+  logs_dropped: number;
 }
 
 function toEntry(r: BuildRow): HistoryEntry {

@@ -10,7 +10,7 @@ import type { ImageConfig } from '../llb/image.js';
 import type { JobSession, ProgressEvent } from '../solver/types.js';
 import type { ResolvedImage } from '../worker/types.js';
 import type { BuildError, ControlAPI, GraphResponse, InfoResponse, OutputSpec, SolveInput, SolveRequest, SolveResponse, DuRecord, DuResponse, PruneRequest, PruneResponse } from './api.js';
-import { parseOrThrow, projectRequestSchema, pruneRequestSchema, solveInputSchema, solveRequestSchema } from './schema.js';
+import { ApiValidationError, parseOrThrow, projectRequestSchema, pruneRequestSchema, solveInputSchema, solveRequestSchema } from './schema.js';
 import { readProject } from './project.js';
 import { StatusHub } from './status-hub.js';
 import { HistoryStore } from './history.js';
@@ -298,13 +298,14 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
       return hub.subscribe(buildId, onEvent);
     },
     async cancel(buildId) {
-      running.get(buildId)?.abort();
+      // an unknown (but well-formed) id is not an error: the build may have just ended
+      running.get(checkBuildId(buildId, 'cancel'))?.abort();
     },
     async historyList() {
       return history.list();
     },
     async historyGet(id) {
-      return history.get(id);
+      return history.get(checkBuildId(id, 'historyGet'));
     },
     du,
     prune,
@@ -334,6 +335,17 @@ export function statusWithEnd(svc: ControlAPI, buildId: string, onEvent: (e: Pro
   const hub = (svc as { [HUB]?: StatusHub })[HUB];
   if (hub) return hub.subscribe(buildId, onEvent, onEnd);
   return svc.status(buildId, onEvent);
+}
+
+/** Build ids as solve accepts them (solveRequestSchema): the in-process and IPC transports reach
+ * cancel/historyGet without the HTTP schema, so the service checks them itself. */
+const BUILD_ID = /^[A-Za-z0-9._-]{1,128}$/;
+function checkBuildId(id: unknown, method: string): string {
+  if (typeof id !== 'string' || !BUILD_ID.test(id)) {
+    const shown = typeof id === 'string' ? JSON.stringify(id.length > 60 ? id.slice(0, 60) + '…' : id) : typeof id;
+    throw new ApiValidationError(`invalid ${method} request: id ${shown} is not a build id (1-128 characters of A-Z a-z 0-9 . _ -)`);
+  }
+  return id;
 }
 
 function normalizeDu(x: unknown): DuResponse {

@@ -61,6 +61,15 @@ function apiSuite(name: string, get: () => ControlAPI) {
       });
       expect(await get().historyGet('does-not-exist')).toBeUndefined();
     });
+    it('refuses cancel and historyGet ids that are not build ids, naming the method', async () => {
+      for (const bad of ['', 'has space', '../etc/passwd', 'x'.repeat(129)]) {
+        await expect(get().cancel(bad)).rejects.toThrow(bad === '' ? /invalid cancel request/ : /invalid cancel request: id ".*" is not a build id/);
+        await expect(get().historyGet(bad)).rejects.toThrow(/invalid historyGet request/);
+      }
+      await expect(get().cancel(42 as never)).rejects.toThrow(/invalid cancel request/);
+      // a well-formed id of no running build is fine: it may have just ended
+      await expect(get().cancel('not-running')).resolves.toBeUndefined();
+    });
   });
 }
 
