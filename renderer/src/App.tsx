@@ -5,7 +5,6 @@ import '@xyflow/react/dist/style.css';
 import './styles.css';
 import type { InfoResponse } from '../../engine/control/api.js';
 import { validateGraphDocument } from '../../engine/frontend/graph/validate.js';
-import { graphToDockerfile } from '../../engine/frontend/graph/dockerfile.js';
 import { getApi } from './api/index.js';
 import { useEditor, issuesByNode } from './store.js';
 import { Inspector } from './Inspector.js';
@@ -18,6 +17,8 @@ import { OpenProjectDialog, openProject } from './OpenProject.js';
 import { desktopShell, listenToMenu, openHanded } from './shell.js';
 import { RecentMenu } from './RecentMenu.js';
 import { HistoryPanel } from './HistoryPanel.js';
+import { CachePanel } from './CachePanel.js';
+import { saveGraph, saveAsDockerfile } from './save.js';
 
 function Palette() {
   const [q, setQ] = useState('');
@@ -110,7 +111,7 @@ function openFile(kind: 'dockerfile' | 'graph') {
   const shell = desktopShell();
   if (shell) {
     // Electron: the native dialog; the main process reads the file it picked
-    void shell.openFile(kind).then((d) => d && openHanded(kind, d.path, d.text), (e: Error) => useEditor.getState().setNotice(e.message));
+    void shell.openFile(kind).then((d) => d && openHanded(kind, d.path, d.text, d.context), (e: Error) => useEditor.getState().setNotice(e.message));
     return;
   }
   const input = document.createElement('input');
@@ -126,27 +127,8 @@ function openFile(kind: 'dockerfile' | 'graph') {
   input.click();
 }
 
-function save() {
-  const { doc, fileName } = useEditor.getState();
-  const blob = new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' });
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = fileName?.endsWith('.kiln.json') ? fileName : 'build.kiln.json';
-  a.click();
-  useEditor.getState().markSaved(a.download);
-}
-
-function saveDockerfile() {
-  const { dockerfile, unsupported } = graphToDockerfile(useEditor.getState().doc);
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([dockerfile], { type: 'text/plain' }));
-  a.download = 'Dockerfile';
-  a.click();
-  if (unsupported.length) useEditor.getState().setNotice(`No Dockerfile form: ${unsupported.map((u) => `${u.nodeId} (${u.reason})`).join('; ')}`);
-}
-
 const SHORTCUTS: [string, string][] = [
-  ['Ctrl/Cmd+Z', 'undo'], ['Shift+Ctrl/Cmd+Z', 'redo'], ['Ctrl/Cmd+C / V', 'copy / paste'], ['Delete', 'delete selection'], ['Ctrl/Cmd+S', 'save'], ['Ctrl/Cmd+O', 'open'],
+  ['Ctrl/Cmd+Z', 'undo'], ['Shift+Ctrl/Cmd+Z', 'redo'], ['Ctrl/Cmd+C / V', 'copy / paste'], ['Delete', 'delete selection'], ['Ctrl/Cmd+S', 'save'], ['Shift+Ctrl/Cmd+S', 'save as'], ['Ctrl/Cmd+O', 'open'],
   ['Ctrl/Cmd+Enter', 'run (up to the selected node)'], ['Esc', 'cancel the build / close'], ['L', 'auto-layout'], ['F', 'zoom to fit'], ['?', 'this sheet'],
 ];
 
@@ -166,6 +148,9 @@ export function App() {
   const [exporting, setExporting] = useState<string | undefined>();
   const [opening, setOpening] = useState(false);
   const [showHistory, setShowHistory] = useState(false);
+  const [cache, setCache] = useState<{ pruneNow?: number } | undefined>();
+  const contextDir = useEditor((s) => s.contextDir);
+  const project = useEditor((s) => s.project);
   const replay = useEditor((s) => s.replay);
   const doc = useEditor((s) => s.doc);
   const issues = useMemo(() => issuesByNode(doc), [doc]);
@@ -183,11 +168,11 @@ export function App() {
   useEffect(
     () =>
       listenToMenu({
-        'open-dockerfile': (c) => c.path && c.text !== undefined && openHanded('dockerfile', c.path, c.text),
-        'open-graph': (c) => c.path && c.text !== undefined && openHanded('graph', c.path, c.text),
+        'open-dockerfile': (c) => c.path && c.text !== undefined && openHanded('dockerfile', c.path, c.text, c.context),
+        'open-graph': (c) => c.path && c.text !== undefined && openHanded('graph', c.path, c.text, c.context),
         'open-project': (c) => c.path && void openProject(c.path),
-        save: () => save(),
-        'save-as': () => save(),
+        save: () => void saveGraph(),
+        'save-as': () => void saveGraph(true),
         export: () => {
           const sel = useEditor.getState().selected;
           if (sel.length === 1) setExporting(sel[0]);
@@ -196,6 +181,8 @@ export function App() {
         'build-run-node': () => runSelected(),
         'build-cancel': () => void cancelRun(),
         'build-history': () => setShowHistory(true),
+        'build-du': () => setCache({}),
+        'build-prune': () => setCache({ pruneNow: Date.now() }),
         'view-fit': () => window.dispatchEvent(new Event('kiln:fit')),
         'view-layout': () => useEditor.getState().autoLayout(),
       }),
@@ -212,7 +199,7 @@ export function App() {
       else if (mod && k === 'y') useEditor.temporal.getState().redo(), e.preventDefault();
       else if (mod && k === 'c') st.copy();
       else if (mod && k === 'v') st.paste();
-      else if (mod && k === 's') save(), e.preventDefault();
+      else if (mod && k === 's') void saveGraph(e.shiftKey), e.preventDefault();
       else if (mod && k === 'o') openFile('dockerfile'), e.preventDefault();
       else if (mod && e.key === 'Enter') runSelected(), e.preventDefault();
       else if (e.key === 'Delete' || e.key === 'Backspace') st.deleteSelected();
@@ -239,14 +226,19 @@ export function App() {
           else setOpening(true);
         }}>Open project…</button>
         <RecentMenu />
-        <button onClick={save}>Save</button>
-        <button onClick={saveDockerfile}>Save as Dockerfile</button>
+        <button onClick={() => void saveGraph()}>Save</button>
+        <button onClick={() => void saveGraph(true)}>Save As…</button>
+        <button onClick={() => void saveAsDockerfile()}>Save as Dockerfile</button>
         <button onClick={() => useEditor.temporal.getState().undo()} title="Ctrl+Z">Undo</button>
         <button onClick={() => useEditor.temporal.getState().redo()} title="Shift+Ctrl+Z">Redo</button>
         <button onClick={() => useEditor.getState().autoLayout()} title="L">Layout</button>
         <button className="primary" onClick={runSelected} disabled={running} title="Ctrl+Enter">Run</button>
         <button onClick={() => void cancelRun()} disabled={!running} title="Esc">Cancel</button>
         <button onClick={() => setShowHistory((v) => !v)} aria-pressed={showHistory}>History</button>
+        <button onClick={() => setCache((c) => (c ? undefined : {}))} aria-pressed={!!cache}>Cache</button>
+        {/* where local sources and COPY . read from, on the service's machine (a project uses its directory) */}
+        <input className="context mono" aria-label="Build context" data-testid="context" placeholder="build context dir (server)" title="Build context directory on the machine running the engine"
+          value={project ? project.dir : (contextDir ?? '')} disabled={!!project} onChange={(e) => useEditor.getState().setContextDir(e.target.value)} />
         <button onClick={() => useEditor.getState().toggleTheme()}>{theme === 'dark' ? 'Light' : 'Dark'}</button>
         <button onClick={() => setHelp(true)}>?</button>
       </header>
@@ -275,6 +267,7 @@ export function App() {
       {opening && <OpenProjectDialog onClose={() => setOpening(false)} />}
       {exporting && <ExportDialog nodeId={exporting} onClose={() => setExporting(undefined)} />}
       {showHistory && <HistoryPanel onClose={() => setShowHistory(false)} />}
+      {cache && <CachePanel onClose={() => setCache(undefined)} pruneNow={cache.pruneNow} />}
       {help && (
         <div className="modal" role="dialog" aria-label="Keyboard shortcuts" onClick={() => setHelp(false)}>
           <h3>Keyboard shortcuts</h3>

@@ -3,7 +3,9 @@
 // their frame and are mapped back here.
 import { useCallback, useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { ReactFlow, MiniMap, Controls, Background, useReactFlow, useStore, type Connection, type NodeChange, type EdgeChange, type Edge, type Node } from '@xyflow/react';
-import { useEditor, issuesByNode, downstreamOf } from './store.js';
+import { useEditor, issuesByNode } from './store.js';
+import { useAffected } from './affected.js';
+import { openDroppedFile } from './shell.js';
 import { KilnNode, type KilnFlowNode } from './KilnNode.js';
 import { FrameNode, type FrameFlowNode } from './FrameNode.js';
 import { PALETTE, kindFamily } from './titles.js';
@@ -41,12 +43,11 @@ export function Canvas({ empty }: { empty: ReactNode }) {
   const selected = useEditor((s) => s.selected);
   const running = useEditor((s) => s.running);
   const status = useEditor((s) => s.status);
-  const changed = useEditor((s) => s.changed);
   const project = useEditor((s) => s.project);
   const { screenToFlowPosition, fitView } = useReactFlow();
   const wrap = useRef<HTMLDivElement>(null);
   const issues = useMemo(() => issuesByNode(doc), [doc]);
-  const affected = useMemo(() => downstreamOf(doc, changed), [doc, changed]);
+  const affected = useAffected(doc);
   const frames = useMemo(() => computeFrames(doc), [doc]);
   const parents = useMemo(() => nodeParents(frames), [frames]);
   // what the last render gave React Flow, to map its relative positions back to absolute ones
@@ -161,9 +162,12 @@ export function Canvas({ empty }: { empty: ReactNode }) {
     <div
       className="canvas"
       ref={wrap}
-      onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; }}
+      onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = e.dataTransfer.types.includes('Files') ? 'copy' : 'move'; }}
       onDrop={(e) => {
         e.preventDefault();
+        // a Dockerfile or *.kiln.json dragged in from the desktop opens it
+        const file = e.dataTransfer.files[0];
+        if (file) return void openDroppedFile(file);
         const kind = e.dataTransfer.getData('application/kiln-node');
         const item = PALETTE.find((p) => p.kind === kind);
         if (item) useEditor.getState().addNode(item.kind, item.params, screenToFlowPosition({ x: e.clientX, y: e.clientY }));

@@ -29,6 +29,7 @@ function Badge({ id }: { id: string }) {
     : st.state === 'done' ? `done ${st.started && st.completed ? elapsed(st.completed - st.started) : ''}`
     : st.state === 'cached' ? '✓ cached'
     : st.state === 'failed' ? `failed${st.exitCode !== undefined ? ` (exit ${st.exitCode})` : ''}`
+    : st.state === 'canceled' ? 'canceled'
     : 'queued';
   return <span className={`badge badge-${st.state}`} data-testid="status">{text}</span>;
 }
@@ -40,6 +41,8 @@ export const KilnNode = memo(function KilnNode({ data, selected }: NodeProps<Kil
   const state = useEditor((s) => s.status[node.id]?.state);
   const error = useEditor((s) => s.status[node.id]?.error);
   const warnings = useEditor((s) => s.warnings[node.id]);
+  // a failed step shows the end of its output: what it printed last is usually why it failed
+  const tail = useEditor((s) => (s.status[node.id]?.state === 'failed' ? s.logs[node.id]?.slice(-3).join('\n') : undefined));
   const ins = inputPorts(node);
   const outs = outputPorts(node);
   const family = kindFamily(node.kind);
@@ -60,6 +63,7 @@ export const KilnNode = memo(function KilnNode({ data, selected }: NodeProps<Kil
       {issues.length > 0 && <div className="kissue">⚠ {issues[0]}</div>}
       {warnings && <div className="kwarn" data-testid="warning" title={warnings.join('\n')}>⚠ {warnings[0]}</div>}
       {state === 'failed' && error && <div className="kissue kerror">{error.split('\n')[0]}</div>}
+      {tail && <pre className="ktail mono" data-testid="log-tail">{tail}</pre>}
       {outs.map((p, i) => (
         <Handle key={p.name} id={p.name} type="source" position={outPos} className={`port port-${p.type}`} style={along(i, outs.length)} title={`${p.name} (${p.type})`} />
       ))}

@@ -3,20 +3,22 @@
 import type { OutputSpec } from '../../engine/control/api.js';
 import type { GraphDocument, GraphNode } from '../../engine/frontend/graph/document.js';
 import { isExporter } from '../../engine/frontend/graph/ports.js';
+import { exporterOutput } from '../../engine/frontend/graph/exporter-output.js';
 import { getApi } from './api/index.js';
 import { useEditor } from './store.js';
 
+/**
+ * An exporter node's output spec: the engine's own mapping (engine/frontend/graph/llb.ts, which the
+ * service uses for runs it maps itself), plus credentials typed into the export dialog.
+ */
 export function outputFor(n: GraphNode): OutputSpec | undefined {
-  const p = n.params as Record<string, any>;
-  switch (n.kind) {
-    case 'export-docker': return { type: 'docker', attrs: { name: p.name } };
-    case 'export-registry': return { type: 'image', attrs: { name: p.name, push: 'true', ...(p.username ? { 'registry.username': p.username, 'registry.password': p.password ?? '' } : {}) } };
-    case 'export-oci': return { type: 'oci', attrs: { dest: p.dest } };
-    case 'export-docker-tar': return { type: 'docker', attrs: { dest: p.dest, ...(p.name ? { name: p.name } : {}) } };
-    case 'export-rootfs': return { type: 'tar', attrs: { dest: p.dest } };
-    case 'export-local': return { type: 'local', attrs: { dest: p.dest } };
-    default: return undefined;
+  const out = exporterOutput(n);
+  const p = n.params as Record<string, unknown>;
+  if (out && n.kind === 'export-registry' && typeof p.username === 'string' && p.username) {
+    out.attrs['registry.username'] = p.username;
+    out.attrs['registry.password'] = typeof p.password === 'string' ? p.password : '';
   }
+  return out;
 }
 
 /**
@@ -29,8 +31,9 @@ export async function runGraph(opts: { target?: string; outputs?: OutputSpec[]; 
   const doc: GraphDocument = s.doc;
   const exporters = doc.nodes.filter((n) => isExporter(n.kind));
   const project = s.project;
-  // an opened project with nothing picked builds every target, as one job
-  const targets = !opts.target && project ? Object.values(project.tails) : undefined;
+  // an opened project with nothing picked builds every target, as one job; so does a graph with
+  // several exporter nodes (each exports its own input)
+  const targets = opts.target ? undefined : project ? Object.values(project.tails) : exporters.length > 1 ? exporters.map((n) => n.id) : undefined;
   const target = opts.target ?? (targets ? undefined : exporters.length === 1 ? exporters[0]!.id : undefined);
   const targetNode = target ? doc.nodes.find((n) => n.id === target) : undefined;
   const outputs = opts.outputs ?? (targetNode && isExporter(targetNode.kind) ? [outputFor(targetNode)!] : []);
@@ -40,15 +43,17 @@ export async function runGraph(opts: { target?: string; outputs?: OutputSpec[]; 
     : targets ? targets.filter((t) => isExporter(doc.nodes.find((n) => n.id === t)?.kind ?? 'merge'))
     : outputs.length ? [target!]
     : exporters.map((n) => n.id);
+  // a project's paths are relative to its directory; else the opened Dockerfile's (or typed) context
+  const context = project?.dir ?? s.contextDir;
   const id = `kiln-ui-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const api = getApi();
   s.startRun(id, exportNodes);
   const off = api.status(id, (e) => useEditor.getState().applyEvent(e));
   try {
-    const input = { kind: 'graph' as const, document: doc, ...(target ? { target } : {}), ...(targets?.length ? { targets } : {}), ...(project ? { context: project.dir } : {}) };
+    const input = { kind: 'graph' as const, document: doc, ...(target ? { target } : {}), ...(targets?.length ? { targets } : {}), ...(context ? { context } : {}) };
     const res = await api.solve({ id, input, options: { outputs, name: doc.name ?? 'graph' } });
     if (res.ok) useEditor.getState().finishExports(res.exports);
-    useEditor.getState().endRun(res.ok ? undefined : { message: res.error?.message ?? 'build failed', exitCode: res.error?.exitCode, nodeId: res.error?.location?.nodeId });
+    useEditor.getState().endRun(res.ok ? undefined : { message: res.error?.message ?? 'build failed', exitCode: res.error?.exitCode, nodeId: res.error?.location?.nodeId, canceled: res.error?.code === 'canceled' });
     if (res.ok && outputs.length) useEditor.getState().setNotice(`exported: ${outputs.map((o) => o.attrs.dest ?? o.attrs.name ?? o.type).join(', ')}`);
   } catch (err) {
     useEditor.getState().endRun({ message: (err as Error).message });

@@ -10,7 +10,8 @@ import { pushProgressName } from '../../engine/registry/progress.js';
 import { layoutNodes } from './layout.js';
 import { configNodeOf, withExportConfig } from './exportConfig.js';
 
-export type RunState = 'queued' | 'running' | 'cached' | 'done' | 'failed';
+/** canceled: still running when the build was canceled or failed elsewhere (BuildKit's canceled vertices) */
+export type RunState = 'queued' | 'running' | 'cached' | 'done' | 'failed' | 'canceled';
 export interface NodeStatus {
   state: RunState;
   started?: number;
@@ -38,6 +39,15 @@ export interface EditorState {
   selected: string[];
   dirty: boolean;
   fileName?: string;
+  /** the opened graph file's absolute path (Electron), where Save writes back */
+  filePath?: string;
+  /** the build context directory on the service's machine, sent with every solve (local sources, COPY .) */
+  contextDir?: string;
+  setContextDir(dir?: string): void;
+  /** the document of the last successful run: the baseline of the cache-invalidation preview (./affected.ts) */
+  lastRun?: GraphDocument;
+  /** the document being run, promoted to lastRun when the run succeeds */
+  runningDoc?: GraphDocument;
   dockerfile?: { text: string; filename: string };
   /** an opened bake/compose project: where its paths are relative to, and each target's result node */
   project?: { file: string; dir: string; tails: Record<string, string> };
@@ -65,8 +75,9 @@ export interface EditorState {
   setWarnings(ws: { rule: string; message: string; location?: { startLine: number; endLine: number } }[]): void;
 
   newDocument(): void;
-  loadDocument(doc: GraphDocument, fileName?: string): void;
-  openDockerfile(text: string, filename?: string): void;
+  /** `opened`: where the file came from (Electron gives a path and its directory as the context) */
+  loadDocument(doc: GraphDocument, fileName?: string, opened?: Opened): void;
+  openDockerfile(text: string, filename?: string, opened?: Opened): void;
   loadProject(opened: { doc: GraphDocument; tails: Record<string, string>; sources: Record<string, string> }, file: string, dir: string): void;
   addNode(kind: GraphNode['kind'], params: Record<string, unknown>, position?: { x: number; y: number }): string;
   updateParams(id: string, params: Record<string, unknown>): void;
@@ -80,15 +91,23 @@ export interface EditorState {
   copy(): void;
   paste(): void;
   autoLayout(): void;
-  markSaved(fileName?: string): void;
+  markSaved(fileName?: string, filePath?: string): void;
   setNotice(msg?: string): void;
   toggleTheme(): void;
   startRun(buildId: string, exportNodes?: string[]): void;
   /** the solve's exports (one response per output, in order) */
   finishExports(exports: Record<string, string>[]): void;
   applyEvent(e: ProgressEvent): void;
-  endRun(error?: { message: string; exitCode?: number; nodeId?: string }): void;
+  endRun(error?: { message: string; exitCode?: number; nodeId?: string; canceled?: boolean }): void;
 }
+
+export interface Opened {
+  path?: string;
+  context?: string;
+}
+
+/** what an open sets: a given context replaces the current one, else the user's choice stays */
+const openedState = (o: Opened | undefined, graph: boolean) => ({ filePath: graph ? o?.path : undefined, ...(o?.context ? { contextDir: o.context } : {}), lastRun: undefined, runningDoc: undefined });
 
 let seq = 0;
 const newId = (doc: GraphDocument, prefix: string) => {
@@ -139,18 +158,19 @@ export const useEditor = create<EditorState>()(
         set({ warnings: out });
       },
 
-      newDocument: () => set({ doc: emptyDocument(), selected: [], dirty: false, fileName: undefined, dockerfile: undefined, project: undefined, sources: {}, status: {}, logs: {}, changed: [] }),
-      loadDocument: (doc, fileName) => {
+      setContextDir: (contextDir) => set({ contextDir: contextDir || undefined }),
+      newDocument: () => set({ doc: emptyDocument(), selected: [], dirty: false, fileName: undefined, filePath: undefined, lastRun: undefined, runningDoc: undefined, dockerfile: undefined, project: undefined, sources: {}, status: {}, logs: {}, changed: [] }),
+      loadDocument: (doc, fileName, opened) => {
         const needsLayout = doc.nodes.length > 0 && doc.nodes.every((n) => n.position.x === 0 && n.position.y === 0);
-        set({ doc: needsLayout ? { ...doc, nodes: layoutNodes(doc.nodes, doc.edges, doc.groups) } : doc, fileName, dirty: false, selected: [], status: {}, logs: {}, dockerfile: undefined, project: undefined, sources: {}, changed: [] });
+        set({ doc: needsLayout ? { ...doc, nodes: layoutNodes(doc.nodes, doc.edges, doc.groups) } : doc, fileName, dirty: false, selected: [], status: {}, logs: {}, dockerfile: undefined, project: undefined, sources: {}, changed: [], ...openedState(opened, true) });
       },
-      openDockerfile: (text, filename = 'Dockerfile') => {
+      openDockerfile: (text, filename = 'Dockerfile', opened) => {
         const doc = dockerfileToGraph(text, filename);
-        set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges, doc.groups) }, warnings: {}, dockerfile: { text, filename }, project: undefined, sources: { [filename]: text }, fileName: undefined, dirty: false, selected: [], status: {}, logs: {}, changed: [] });
+        set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges, doc.groups) }, warnings: {}, dockerfile: { text, filename }, project: undefined, sources: { [filename]: text }, fileName: undefined, dirty: false, selected: [], status: {}, logs: {}, changed: [], ...openedState(opened, false) });
       },
       loadProject: (opened, file, dir) => {
         const base = file.split(/[\\/]/).pop() ?? file;
-        set({ doc: opened.doc, project: { file, dir, tails: opened.tails }, sources: opened.sources, dockerfile: undefined, warnings: {}, fileName: base, dirty: false, selected: [], status: {}, logs: {}, changed: [] });
+        set({ doc: opened.doc, project: { file, dir, tails: opened.tails }, sources: opened.sources, dockerfile: undefined, warnings: {}, fileName: base, filePath: undefined, lastRun: undefined, runningDoc: undefined, dirty: false, selected: [], status: {}, logs: {}, changed: [] });
       },
       addNode: (kind, params, position = { x: 80, y: 80 }) => {
         const doc = get().doc;
@@ -222,12 +242,12 @@ export const useEditor = create<EditorState>()(
         const doc = get().doc;
         set({ doc: { ...doc, nodes: layoutNodes(doc.nodes, doc.edges, doc.groups) }, dirty: true });
       },
-      markSaved: (fileName) => set({ dirty: false, ...(fileName ? { fileName } : {}) }),
+      markSaved: (fileName, filePath) => set({ dirty: false, ...(fileName ? { fileName } : {}), ...(filePath ? { filePath } : {}) }),
       setNotice: (notice) => set({ notice }),
       showBuild: (replay, status) => set({ replay, status, logs: {} }),
       clearReplay: () => set({ replay: undefined, status: {} }),
       toggleTheme: () => set({ theme: get().theme === 'dark' ? 'light' : 'dark' }),
-      startRun: (buildId, exportNodes = []) => set({ buildId, running: true, replay: undefined, status: Object.fromEntries(get().doc.nodes.map((n) => [n.id, { state: 'queued' as RunState }])), logs: {}, notice: undefined, exportNodes, transfers: {} }),
+      startRun: (buildId, exportNodes = []) => set({ buildId, running: true, runningDoc: get().doc, replay: undefined, status: Object.fromEntries(get().doc.nodes.map((n) => [n.id, { state: 'queued' as RunState }])), logs: {}, notice: undefined, exportNodes, transfers: {} }),
       finishExports: (exports) => {
         const { exportNodes, transfers } = get();
         const next = { ...transfers };
@@ -271,10 +291,24 @@ export const useEditor = create<EditorState>()(
       },
       endRun: (error) => {
         const status = { ...get().status };
-        // nodes that never started did not run: drop their queued mark
-        for (const [k, v] of Object.entries(status)) if (v.state === 'queued') delete status[k];
-        if (error?.nodeId) status[error.nodeId] = { ...status[error.nodeId], state: 'failed', error: error.message, exitCode: error.exitCode };
-        set({ running: false, status, changed: error ? get().changed : [], notice: error ? error.message : undefined });
+        // nodes that never started did not run: drop their queued mark; nodes still running when
+        // the build stopped (canceled, or another step failed) were interrupted, not finished
+        for (const [k, v] of Object.entries(status)) {
+          if (v.state === 'queued') delete status[k];
+          else if (error && (v.state === 'running' || (error.canceled && v.state === 'failed' && /cancel|abort/i.test(v.error ?? '')))) status[k] = { ...v, state: 'canceled', completed: v.completed ?? Date.now() };
+        }
+        if (error?.nodeId && !error.canceled) status[error.nodeId] = { ...status[error.nodeId], state: 'failed', error: error.message, exitCode: error.exitCode };
+        // the failing step gets selected, so the bottom panel shows its Dockerfile line and its log
+        const failed = error && !error.canceled ? (error.nodeId && get().doc.nodes.some((n) => n.id === error.nodeId) ? error.nodeId : Object.keys(status).find((k) => status[k]!.state === 'failed')) : undefined;
+        set({
+          running: false,
+          status,
+          changed: error ? get().changed : [],
+          notice: error ? error.message : undefined,
+          ...(error ? {} : { lastRun: get().runningDoc }),
+          runningDoc: undefined,
+          ...(failed ? { selected: [failed] } : {}),
+        });
       },
     }),
     { partialize: (s) => ({ doc: s.doc }), limit: 200, equality: (a, b) => a.doc === b.doc },

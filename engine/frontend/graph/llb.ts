@@ -5,7 +5,7 @@ import type { Definition, BuildWarning, VertexInput } from '../../llb/definition
 import type { ImageConfig } from '../../llb/image.js';
 import type { Mount, FileAction, ChownOpt } from '../../llb/ops.js';
 import { LLBGraph } from '../dockerfile/convert/graph.js';
-import type { GraphDocument, GraphNode, GraphMount } from './document.js';
+import type { GraphDocument, GraphMount } from './document.js';
 import { isExporter } from './ports.js';
 import { validateGraphDocument } from './validate.js';
 
@@ -199,16 +199,5 @@ function applyConfig(img: ImageConfig, p: Record<string, any>): ImageConfig {
   return img;
 }
 
-/** The exporter node's output spec (control API OutputSpec shape), for the editor's Run/Export. */
-export function exporterOutput(n: GraphNode): { type: string; attrs: Record<string, string> } | undefined {
-  const p = n.params as Record<string, any>;
-  switch (n.kind) {
-    case 'export-docker': return { type: 'docker', attrs: { name: p.name } };
-    case 'export-registry': return { type: 'image', attrs: { name: p.name, push: 'true', ...(p.insecure ? { 'registry.insecure': 'true' } : {}) } };
-    case 'export-oci': return { type: 'oci', attrs: { dest: p.dest } };
-    case 'export-docker-tar': return { type: 'docker', attrs: { dest: p.dest, ...(p.name ? { name: p.name } : {}) } };
-    case 'export-rootfs': return { type: 'tar', attrs: { dest: p.dest } };
-    case 'export-local': return { type: 'local', attrs: { dest: p.dest } };
-    default: return undefined;
-  }
-}
+// the exporter mapping lives in its own module so the editor can import it without the LLB builder
+export { exporterOutput } from './exporter-output.js';
