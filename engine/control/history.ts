@@ -70,10 +70,10 @@ export class HistoryStore {
       this.db
         .prepare(
           `INSERT INTO control_vertices (build_id, digest, name, inputs, started, completed, cached, error, location)
-           VALUES (@b, @d, @n, @i, @s, @c, @k, @e, @l)
+           VALUES (@b, @d, @n, @i, @s, @c, COALESCE(@k, @ran), @e, @l)
            ON CONFLICT (build_id, digest) DO UPDATE SET name = @n, inputs = @i,
              started = COALESCE(@s, started), completed = COALESCE(@c, completed),
-             cached = COALESCE(@k, cached), error = COALESCE(@e, error), location = COALESCE(@l, location)`,
+             cached = COALESCE(@k, cached, @ran), error = COALESCE(@e, error), location = COALESCE(@l, location)`,
         )
         .run({
           b: id,
@@ -83,6 +83,9 @@ export class HistoryStore {
           s: e.started ?? null,
           c: e.completed ?? null,
           k: e.cached === undefined ? null : e.cached ? 1 : 0,
+          // a completion that says nothing about the cache ran the step: cached = false, unless
+          // an event already said otherwise
+          ran: e.cached === undefined && e.completed !== undefined ? 0 : null,
           e: e.error ?? null,
           l: loc ? JSON.stringify(loc) : null,
         });

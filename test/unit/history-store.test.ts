@@ -72,6 +72,22 @@ describe('history log cap', () => {
   });
 });
 
+describe('history cached marks', () => {
+  it('a completion without a cache flag is an executed step; a cache hit stays cached', () => {
+    const h = new HistoryStore(db);
+    h.begin('c', 'marks');
+    h.record('c', vertex('c', 'ran'));
+    h.record('c', { ...vertex('c', 'ran'), completed: 5 });
+    h.record('c', { ...vertex('c', 'hit'), cached: true, completed: 1 });
+    h.record('c', { ...vertex('c', 'hit'), completed: 2 });
+    h.record('c', vertex('c', 'pending'));
+    const byDigest = new Map(h.get('c')!.vertices!.map((v) => [v.digest, v]));
+    expect(byDigest.get('ran')).toMatchObject({ started: 1, completed: 5, cached: false });
+    expect(byDigest.get('hit')?.cached).toBe(true);
+    expect(byDigest.get('pending')?.cached).toBeUndefined();
+  });
+});
+
 describe('history size', () => {
   it(`keeps the newest ${MAX_BUILDS} builds and drops the oldest with their vertices`, () => {
     const h = new HistoryStore(db);
