@@ -54,7 +54,9 @@ export async function runGraph(opts: { target?: string; outputs?: OutputSpec[]; 
     const res = await api.solve({ id, input, options: { outputs, name: doc.name ?? 'graph' } });
     if (res.ok) useEditor.getState().finishExports(res.exports);
     useEditor.getState().endRun(res.ok ? undefined : { message: res.error?.message ?? 'build failed', exitCode: res.error?.exitCode, nodeId: res.error?.location?.nodeId, canceled: res.error?.code === 'canceled' });
-    if (res.ok && outputs.length) useEditor.getState().setNotice(`exported: ${outputs.map((o) => o.attrs.dest ?? o.attrs.name ?? o.type).join(', ')}`);
+    // what was exported: the explicit outputs, else the exporter nodes the service exported
+    const done = outputs.length ? outputs : exportNodes.map((x) => outputFor(doc.nodes.find((n) => n.id === x)!)).filter((o): o is OutputSpec => !!o);
+    if (res.ok && done.length) useEditor.getState().setNotice(`exported: ${done.map((o) => o.attrs.dest ?? o.attrs.name ?? o.type).join(', ')}`);
   } catch (err) {
     useEditor.getState().endRun({ message: (err as Error).message });
   } finally {
