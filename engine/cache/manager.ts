@@ -56,6 +56,15 @@ interface Row {
   external: number;
 }
 
+/**
+ * The bytes of a record that prune can free. A base image (`source.image`) lives in the Docker
+ * Engine's image store and is the user's: prune drops its record but never removes the image, so
+ * du and prune's accounting give it no size — du must report what prune would free.
+ */
+function ownedSize(r: { type: string; size: number }): number {
+  return r.type === 'source.image' ? 0 : r.size;
+}
+
 export class CacheManager implements CacheStore {
   private worker?: Worker;
 
@@ -162,7 +171,7 @@ export class CacheManager implements CacheStore {
   }
 
   du(): DiskUsage {
-    const records = this.records();
+    const records = this.records().map((r) => ({ ...r, size: ownedSize(r) }));
     const byType: DiskUsage['byType'] = {};
     // a snapshot shared by several records is counted once
     const counted = new Set<string>();
@@ -227,17 +236,46 @@ export class CacheManager implements CacheStore {
       victims = rows;
     } else {
       if (opts.keepDurationMs !== undefined) rows = rows.filter((r) => now - r.last_used_at > opts.keepDurationMs!);
+      // A record whose dependents stay is in use: its snapshot is part of theirs (an overlay
+      // parent, a parent image), so dropping the record would free nothing. Like BuildKit, only
+      // records nothing kept depends on are candidates; this is repeated as the set shrinks.
+      const dependents = new Map<string, string[]>();
+      for (const l of this.db.prepare('SELECT key, parent FROM cache_parents').all() as { key: string; parent: string }[]) (dependents.get(l.parent) ?? dependents.set(l.parent, []).get(l.parent)!).push(l.key);
+      // contexts, git checkouts and cache mounts are copied from, never built upon: no dependents hold them
+      const standalone = new Set(rows.filter((r) => r.type === 'source.local' || r.type === 'source.git' || r.type === 'exec.cachemount').map((r) => r.key));
+      const free = (set: Set<string>, key: string) => standalone.has(key) || (dependents.get(key) ?? []).every((k) => set.has(k) || k === key);
+      for (let cand = new Set(rows.map((r) => r.key)); ; ) {
+        const next = rows.filter((r) => free(cand, r.key));
+        if (next.length === rows.length) break;
+        rows = next;
+        cand = new Set(rows.map((r) => r.key));
+      }
       victims = rows;
       if (opts.keepStorage !== undefined) {
-        // keep the most recently used records that fit, across all records (not only candidates)
-        const total = (this.db.prepare('SELECT COALESCE(SUM(size),0) AS s FROM cache_records').get() as { s: number }).s;
-        let over = total - opts.keepStorage;
+        // keep the most recently used records that fit, across all records (not only candidates),
+        // in du's terms: a snapshot shared by several records counts once, base images not at all
+        const all = this.db.prepare('SELECT result_id, type, size FROM cache_records').all() as Pick<Row, 'result_id' | 'type' | 'size'>[];
+        const sizeOf = new Map<string, number>();
+        for (const r of all) sizeOf.set(r.result_id, Math.max(sizeOf.get(r.result_id) ?? 0, ownedSize(r)));
+        let over = [...sizeOf.values()].reduce((a, b) => a + b, 0) - opts.keepStorage;
+        const users = new Map<string, number>();
+        for (const r of all) users.set(r.result_id, (users.get(r.result_id) ?? 0) + 1);
         const byOldest = [...victims].reverse();
         const chosen = new Set<string>();
-        for (const r of byOldest) {
-          if (over <= 0) break;
-          chosen.add(r.key);
-          over -= r.size;
+        // least recently used first, but a record only once every dependent of it is chosen
+        // (leaves go before what they stand on); passes repeat while they make progress
+        for (let progress = true; progress && over > 0; ) {
+          progress = false;
+          for (const r of byOldest) {
+            if (over <= 0) break;
+            if (chosen.has(r.key) || !free(chosen, r.key)) continue;
+            chosen.add(r.key);
+            progress = true;
+            // the snapshot is freed once its last record goes
+            const left = users.get(r.result_id)! - 1;
+            users.set(r.result_id, left);
+            if (left === 0) over -= sizeOf.get(r.result_id) ?? 0;
+          }
         }
         victims = victims.filter((r) => chosen.has(r.key));
       }
@@ -255,9 +293,11 @@ export class CacheManager implements CacheStore {
         } catch {
           /* the record is gone; reconcile collects the snapshot later */
         }
-        reclaimed += r.size;
+        // counted only when the snapshot is really gone (the worker keeps one that is still a
+        // part of another: an image's parent, an overlay layer's lower)
+        if (!(await this.worker.exists(toResult(r)).catch(() => true))) reclaimed += r.size;
       }
-      removed.push({ key: r.key, resultId: r.result_id, size: r.size, description: r.description ?? undefined, type: r.type });
+      removed.push({ key: r.key, resultId: r.result_id, size: ownedSize(r), description: r.description ?? undefined, type: r.type });
     }
     return { removed, reclaimed };
   }

@@ -280,8 +280,10 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
     }
     const r = (await c.prune({ ...req, ...(req.filters?.length ? { filters } : { filters: undefined }) })) as unknown;
     const removed = normalizeDu(Array.isArray(r) ? r : ((r as { removed?: unknown })?.removed ?? [])).records;
-    // Reclaimed in du's terms (the records' sizes), so `prune` frees exactly what `du` reported.
-    return { removed, reclaimed: removed.reduce((a, x) => a + x.size, 0) };
+    // The cache manager's figure: snapshots actually removed, each once, in du's terms (a base
+    // image's record goes but its bytes are the engine's), so `prune --all` frees what `du` said.
+    const reclaimed = (r as { reclaimed?: unknown })?.reclaimed;
+    return { removed, reclaimed: typeof reclaimed === 'number' ? reclaimed : removed.reduce((a, x) => a + x.size, 0) };
   }
 
   async function graph(raw: SolveInput): Promise<GraphResponse> {
@@ -349,7 +351,7 @@ function checkBuildId(id: unknown, method: string): string {
 }
 
 function normalizeDu(x: unknown): DuResponse {
-  const list = (Array.isArray(x) ? x : ((x as { records?: unknown[] })?.records ?? [])) as Partial<DuRecord>[];
+  const list = (Array.isArray(x) ? x : ((x as { records?: unknown[] })?.records ?? [])) as (Partial<DuRecord> & { resultId?: string })[];
   const records: DuRecord[] = list.map((r, i) => ({
     id: String(r.id ?? r.key ?? i),
     key: String(r.key ?? r.id ?? ''),
@@ -360,9 +362,18 @@ function normalizeDu(x: unknown): DuResponse {
     usageCount: Number(r.usageCount ?? 0),
     ...(r.description ? { description: String(r.description) } : {}),
   }));
+  // a snapshot several records point to (one result under two cache keys) is counted once
   const byType: Record<string, number> = {};
-  for (const r of records) byType[r.type] = (byType[r.type] ?? 0) + r.size;
-  return { records, total: records.reduce((a, r) => a + r.size, 0), byType };
+  const counted = new Set<string>();
+  let total = 0;
+  for (const [i, r] of records.entries()) {
+    const snap = list[i]!.resultId;
+    if (snap !== undefined && counted.has(snap)) continue;
+    if (snap !== undefined) counted.add(snap);
+    byType[r.type] = (byType[r.type] ?? 0) + r.size;
+    total += r.size;
+  }
+  return { records, total, byType };
 }
 
 function toBuildError(e: unknown, prepared?: Prepared): BuildError {
