@@ -5,6 +5,7 @@ import { useEditor } from './store.js';
 import { nodeTitle } from './titles.js';
 import { CONFIG_KEYS, ImageConfigEditor } from './ImageConfig.js';
 import { IMAGE_EXPORTERS } from './exportConfig.js';
+import { RegistryPasswordField } from './RegistryLogin.js';
 
 export function Inspector({ issues, onExport }: { issues: Record<string, { message: string }[]>; onExport: (id: string) => void }) {
   const selected = useEditor((s) => s.selected);
@@ -29,6 +30,7 @@ export function Inspector({ issues, onExport }: { issues: Record<string, { messa
           updateParams(node.id, params);
         }} />
       ))}
+      {node.kind === 'export-registry' && <RegistryPasswordField key={node.id} imageName={String(node.params.name ?? '')} username={String(node.params.username ?? '')} />}
       {withConfig && <ImageConfigEditor node={node} />}
       {mine.length > 0 && <ul className="issues">{mine.map((i, j) => <li key={j}>{i.message}</li>)}</ul>}
       {!node.kind.startsWith('export') && <button onClick={() => onExport(node.id)}>Export this node…</button>}

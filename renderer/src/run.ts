@@ -5,6 +5,7 @@ import type { GraphDocument, GraphNode } from '../../engine/frontend/graph/docum
 import { isExporter } from '../../engine/frontend/graph/ports.js';
 import { exporterOutput } from '../../engine/frontend/graph/exporter-output.js';
 import { getApi } from './api/index.js';
+import { withRegistryLogins } from './credentials.js';
 import { useEditor } from './store.js';
 
 /**
@@ -51,7 +52,8 @@ export async function runGraph(opts: { target?: string; outputs?: OutputSpec[]; 
   const off = api.status(id, (e) => useEditor.getState().applyEvent(e));
   try {
     const input = { kind: 'graph' as const, document: doc, ...(target ? { target } : {}), ...(targets?.length ? { targets } : {}), ...(context ? { context } : {}) };
-    const res = await api.solve({ id, input, options: { outputs, name: doc.name ?? 'graph' } });
+    // registry logins are kept per host (./credentials.ts), not in the document: added here
+    const res = await api.solve({ id, input, options: { outputs: await withRegistryLogins(outputs), name: doc.name ?? 'graph' } });
     if (res.ok) useEditor.getState().finishExports(res.exports);
     useEditor.getState().endRun(res.ok ? undefined : { message: res.error?.message ?? 'build failed', exitCode: res.error?.exitCode, nodeId: res.error?.location?.nodeId, canceled: res.error?.code === 'canceled' });
     // what was exported: the explicit outputs, else the exporter nodes the service exported
