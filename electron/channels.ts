@@ -28,7 +28,7 @@ export const STATUS_EVENT = 'kiln:status:event';
 export const STATUS_END = 'kiln:status:end';
 
 /** Desktop-only calls (native dialogs, recent files, encrypted secrets). */
-export const SHELL_METHODS = ['openFile', 'openDropped', 'saveFile', 'readFile', 'recent', 'encrypt', 'decrypt'] as const;
+export const SHELL_METHODS = ['openFile', 'openDropped', 'saveFile', 'readFile', 'recent', 'encrypt', 'decrypt', 'editNative'] as const;
 export type ShellMethod = (typeof SHELL_METHODS)[number];
 export const shellChannel = (m: ShellMethod): string => `kiln:shell:${m}`;
 

@@ -28,6 +28,13 @@ export interface WebContents {
   on(event: 'will-attach-webview', listener: (e: { preventDefault(): void }) => void): this;
   on(event: 'destroyed', listener: () => void): this;
   setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' | 'allow' }): void;
+  /** the native edit actions of the focused element (what the Edit menu's roles do) */
+  undo?(): void;
+  redo?(): void;
+  cut?(): void;
+  copy?(): void;
+  paste?(): void;
+  selectAll?(): void;
 }
 
 export interface WebPreferences {
@@ -89,6 +96,8 @@ export interface MenuItemOptions {
   role?: string;
   type?: 'normal' | 'separator' | 'submenu';
   accelerator?: string;
+  /** Linux/Windows: false shows the accelerator but leaves the key to the page */
+  registerAccelerator?: boolean;
   enabled?: boolean;
   id?: string;
   click?: () => void;

@@ -10,7 +10,7 @@ import { secretParams } from '../engine/frontend/graph/document.js';
 import { MENU_COMMAND, shellChannel } from './channels.js';
 import type { BrowserWindow, ElectronMain, FileFilter } from './electron-types.js';
 import { registerIpc, type IpcRegistration } from './ipc.js';
-import { menuTemplate, type MenuCommand } from './menu.js';
+import { menuTemplate, NATIVE_EDIT, type MenuCommand, type NativeEditAction } from './menu.js';
 import { RecentFiles } from './recent.js';
 import { connectEngineProcess } from './engine-client.js';
 import type { HostReply } from './engine-host.js';
@@ -208,6 +208,17 @@ export function createMainProcess(electron: ElectronMain, deps: MainDeps = {}): 
       return readDoc(path.resolve(p));
     },
     [shellChannel('recent')]: () => recent?.all() ?? [],
+    // An Edit menu command reached a focused text field: do what the menu role would have done.
+    [shellChannel('editNative')]: (action) => {
+      const allowed = Object.values(NATIVE_EDIT) as string[];
+      if (typeof action !== 'string' || !allowed.includes(action)) throw new Error(`editNative: expected one of ${allowed.join(', ')}`);
+      const wc = win?.webContents;
+      if (!wc || wc.isDestroyed()) return false;
+      const fn = wc[action as NativeEditAction];
+      if (typeof fn !== 'function') return false;
+      fn.call(wc);
+      return true;
+    },
     // Registry passwords the renderer remembers per host (renderer/src/credentials.ts): it keeps
     // only the ciphertext. Errors name no input, so a secret never reaches a log or a dialog.
     [shellChannel('encrypt')]: (plain) => {

@@ -18,7 +18,19 @@ export type MenuCommand =
   | 'build-du'
   | 'build-prune'
   | 'view-fit'
-  | 'view-layout';
+  | 'view-layout'
+  | EditCommand;
+
+/**
+ * Edit menu commands. They go to the renderer, which applies them to the graph (undo history,
+ * node clipboard, node selection) unless a text field has focus; then it asks for the native
+ * action back (shell.editNative → webContents.undo() …), which is what a menu role would do.
+ */
+export const EDIT_COMMANDS = ['edit-undo', 'edit-redo', 'edit-cut', 'edit-copy', 'edit-paste', 'edit-select-all'] as const;
+export type EditCommand = (typeof EDIT_COMMANDS)[number];
+/** the webContents method each edit command maps to in a text field */
+export const NATIVE_EDIT = { 'edit-undo': 'undo', 'edit-redo': 'redo', 'edit-cut': 'cut', 'edit-copy': 'copy', 'edit-paste': 'paste', 'edit-select-all': 'selectAll' } as const satisfies Record<EditCommand, string>;
+export type NativeEditAction = (typeof NATIVE_EDIT)[EditCommand];
 
 export function menuTemplate(
   onCommand: (command: MenuCommand, arg?: string) => void,
@@ -30,6 +42,13 @@ export function menuTemplate(
     id: command,
     click: () => onCommand(command),
     ...(accelerator ? { accelerator } : {}),
+  });
+  // On Linux and Windows the keys stay with the page (registerAccelerator: false): its own
+  // shortcuts and text fields already handle them, and a registered accelerator would swallow the
+  // key in a text field. On macOS the menu is what makes ⌘Z/⌘C work at all, so it registers them.
+  const edit = (label: string, command: EditCommand, accelerator: string): MenuItemOptions => ({
+    ...cmd(label, command, accelerator),
+    ...(platform === 'darwin' ? {} : { registerAccelerator: false }),
   });
   const sep: MenuItemOptions = { type: 'separator' };
   const recentItems: MenuItemOptions[] = recent.length
@@ -59,14 +78,14 @@ export function menuTemplate(
     {
       label: 'Edit',
       submenu: [
-        { role: 'undo' },
-        { role: 'redo' },
+        edit('Undo', 'edit-undo', 'CmdOrCtrl+Z'),
+        edit('Redo', 'edit-redo', platform === 'win32' ? 'Ctrl+Y' : 'Shift+CmdOrCtrl+Z'),
         sep,
-        { role: 'cut' },
-        { role: 'copy' },
-        { role: 'paste' },
+        edit('Cut', 'edit-cut', 'CmdOrCtrl+X'),
+        edit('Copy', 'edit-copy', 'CmdOrCtrl+C'),
+        edit('Paste', 'edit-paste', 'CmdOrCtrl+V'),
         { role: 'delete' },
-        { role: 'selectAll' },
+        edit('Select All', 'edit-select-all', 'CmdOrCtrl+A'),
       ],
     },
     {

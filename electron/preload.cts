@@ -17,7 +17,7 @@ const { contextBridge, ipcRenderer, webUtils } = require('electron') as {
 };
 
 const KILN_API_METHODS = ['solve', 'cancel', 'historyList', 'historyGet', 'du', 'prune', 'workers', 'info', 'graph', 'project'] as const;
-const KILN_SHELL_METHODS = ['openFile', 'openDropped', 'saveFile', 'readFile', 'recent', 'encrypt', 'decrypt'] as const;
+const KILN_SHELL_METHODS = ['openFile', 'openDropped', 'saveFile', 'readFile', 'recent', 'encrypt', 'decrypt', 'editNative'] as const;
 
 type StatusPayload = { sub: string; event?: unknown };
 

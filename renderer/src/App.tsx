@@ -19,6 +19,7 @@ import { RecentMenu } from './RecentMenu.js';
 import { HistoryPanel } from './HistoryPanel.js';
 import { CachePanel } from './CachePanel.js';
 import { saveGraph, saveAsDockerfile } from './save.js';
+import { editMenuActions } from './editCommands.js';
 
 function Palette() {
   const [q, setQ] = useState('');
@@ -185,6 +186,7 @@ export function App() {
         'build-prune': () => setCache({ pruneNow: Date.now() }),
         'view-fit': () => window.dispatchEvent(new Event('kiln:fit')),
         'view-layout': () => useEditor.getState().autoLayout(),
+        ...editMenuActions,
       }),
     [],
   );

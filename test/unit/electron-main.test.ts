@@ -19,6 +19,7 @@ import type {
   WebContents,
 } from '../../electron/electron-types.js';
 import { createMainProcess, fileArg, type MainProcess } from '../../electron/main.js';
+import { EDIT_COMMANDS, menuTemplate } from '../../electron/menu.js';
 import { CSP } from '../../electron/security.js';
 import { unavailableService, type HostedService } from '../../electron/service.js';
 // @ts-expect-error plain ESM script without types
@@ -60,6 +61,14 @@ class FakeContents {
   setWindowOpenHandler(h: (d: { url: string }) => { action: string }): void {
     this.openHandler = h;
   }
+  nativeEdits: string[] = [];
+  undo = () => void this.nativeEdits.push('undo');
+  redo = () => void this.nativeEdits.push('redo');
+  cut = () => void this.nativeEdits.push('cut');
+  copy = () => void this.nativeEdits.push('copy');
+  paste = () => void this.nativeEdits.push('paste');
+  selectAll = () => void this.nativeEdits.push('selectAll');
+  reload = () => void this.nativeEdits.push('reload');
 }
 
 /**
@@ -385,6 +394,36 @@ describe('electron main: files, menus and dialogs', () => {
       { command: 'build-run' },
       { command: 'export' },
     ]);
+  });
+
+  it('Edit menu items are commands for the renderer (graph undo/clipboard), not native roles', async () => {
+    const { fake, contents } = await started();
+    const editMenu = fake.menus.at(-1)!.find((m) => m.label === 'Edit')!.submenu!;
+    const items = editMenu.filter((i) => i.label);
+    expect(items.map((i) => [i.label, i.id])).toEqual([
+      ['Undo', 'edit-undo'], ['Redo', 'edit-redo'], ['Cut', 'edit-cut'], ['Copy', 'edit-copy'], ['Paste', 'edit-paste'], ['Select All', 'edit-select-all'],
+    ]);
+    expect(items.some((i) => i.role)).toBe(false);
+    for (const i of items) i.click!();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(contents!.sent.filter((m) => m.channel === MENU_COMMAND).map((m) => (m.payload as { command: string }).command)).toEqual(EDIT_COMMANDS);
+    // keys stay with the page on Linux/Windows (its shortcuts and text fields); macOS needs the menu's
+    const mac = menuTemplate(() => {}, [], 'darwin').find((m) => m.label === 'Edit')!.submenu!.find((i) => i.id === 'edit-undo')!;
+    const linux = menuTemplate(() => {}, [], 'linux').find((m) => m.label === 'Edit')!.submenu!.find((i) => i.id === 'edit-undo')!;
+    expect([mac.accelerator, mac.registerAccelerator]).toEqual(['CmdOrCtrl+Z', undefined]);
+    expect([linux.accelerator, linux.registerAccelerator]).toEqual(['CmdOrCtrl+Z', false]);
+  });
+
+  it('editNative runs the native edit action a focused text field asked for, and nothing else', async () => {
+    const { fake, contents } = await started();
+    const h = fake.handlers.get(shellChannel('editNative'))!;
+    for (const a of ['undo', 'redo', 'cut', 'copy', 'paste', 'selectAll']) expect(await h(trustedEvent(contents!), a)).toBe(true);
+    expect(contents!.nativeEdits).toEqual(['undo', 'redo', 'cut', 'copy', 'paste', 'selectAll']);
+    await expect(h(trustedEvent(contents!), 'reload')).rejects.toThrow(/editNative: expected one of undo, redo/);
+    await expect(h(trustedEvent(contents!), 'undo'.toUpperCase())).rejects.toThrow(/editNative/);
+    await expect(h(trustedEvent(contents!, 'https://evil.example/'), 'paste')).rejects.toThrow();
+    expect(contents!.nativeEdits).not.toContain('reload');
+    expect(contents!.nativeEdits).toHaveLength(6);
   });
 
   it('opens a Dockerfile from the native dialog, sends it to the renderer and lists it under Recent', async () => {
