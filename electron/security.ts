@@ -23,6 +23,17 @@ export const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** Directives a <meta> CSP cannot carry (browsers ignore them there, with a console warning). */
+const HEADER_ONLY = new Set(['frame-ancestors', 'report-uri', 'sandbox']);
+
+/**
+ * The same policy for renderer/index.html's <meta http-equiv="Content-Security-Policy">: the
+ * packaged app loads the page with loadFile, and a header set in onHeadersReceived is not
+ * guaranteed to reach file:// pages, so the page carries the policy itself (Electron's security
+ * checklist recommends the meta tag there). A unit test keeps index.html equal to this.
+ */
+export const META_CSP = CSP.split('; ').filter((d) => !HEADER_ONLY.has(d.split(' ')[0]!)).join('; ');
+
 export function webPreferences(preload: string): WebPreferences {
   return {
     preload,
