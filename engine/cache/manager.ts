@@ -262,20 +262,16 @@ export class CacheManager implements CacheStore {
         for (const r of all) users.set(r.result_id, (users.get(r.result_id) ?? 0) + 1);
         const byOldest = [...victims].reverse();
         const chosen = new Set<string>();
-        // least recently used first, but a record only once every dependent of it is chosen
-        // (leaves go before what they stand on); passes repeat while they make progress
-        for (let progress = true; progress && over > 0; ) {
-          progress = false;
-          for (const r of byOldest) {
-            if (over <= 0) break;
-            if (chosen.has(r.key) || !free(chosen, r.key)) continue;
-            chosen.add(r.key);
-            progress = true;
-            // the snapshot is freed once its last record goes
-            const left = users.get(r.result_id)! - 1;
-            users.set(r.result_id, left);
-            if (left === 0) over -= sizeOf.get(r.result_id) ?? 0;
-          }
+        // the least recently used record that nothing left depends on, one at a time (a leaf goes
+        // before what it stands on, which may then be the oldest free one again)
+        while (over > 0) {
+          const r = byOldest.find((x) => !chosen.has(x.key) && free(chosen, x.key));
+          if (!r) break;
+          chosen.add(r.key);
+          // the snapshot is freed once its last record goes
+          const left = users.get(r.result_id)! - 1;
+          users.set(r.result_id, left);
+          if (left === 0) over -= sizeOf.get(r.result_id) ?? 0;
         }
         victims = victims.filter((r) => chosen.has(r.key));
       }
