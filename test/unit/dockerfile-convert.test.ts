@@ -141,6 +141,16 @@ RUN --mount=type=cache,target=/cache --mount=type=secret,id=k --mount=type=bind,
     ]);
   });
 
+  it('points SSH_AUTH_SOCK at the first ssh mount, unless the Dockerfile sets it', async () => {
+    const r = await conv('FROM busybox\nRUN --mount=type=ssh --mount=type=ssh,id=b,target=/b.sock true\nENV SSH_AUTH_SOCK=/mine\nRUN --mount=type=ssh true\nRUN true\n');
+    const [a, b, c] = execs(r.definition);
+    expect(a!.env).toContain('SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0');
+    expect(a!.env.filter((e) => e.startsWith('SSH_AUTH_SOCK='))).toHaveLength(1);
+    expect(b!.env).toContain('SSH_AUTH_SOCK=/mine');
+    expect(b!.env).not.toContain('SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0');
+    expect(c!.env.some((e) => e.startsWith('SSH_AUTH_SOCK=') && e !== 'SSH_AUTH_SOCK=/mine')).toBe(false);
+  });
+
   it('refuses --security=insecure without the entitlement', async () => {
     await expect(conv('FROM busybox\nRUN --security=insecure true\n')).rejects.toThrow(/security.insecure/);
     const ok = await conv('FROM busybox\nRUN --security=insecure true\n', { allowInsecure: true });

@@ -623,6 +623,9 @@ export class Converter {
       if (p in this.buildArgs && envGet(execEnv, p) === undefined) proxyEnv.push(`${p}=${this.buildArgs[p]}`);
     }
     if (envGet(execEnv, 'PATH') === undefined) execEnv = [`PATH=${DEFAULT_PATH}`, ...execEnv];
+    // as BuildKit's llb.AddSSHSocket: ssh clients in the step find the first agent socket
+    const ssh = mounts.find((m) => m.type === 'ssh');
+    if (ssh && envGet(execEnv, 'SSH_AUTH_SOCK') === undefined) execEnv.push(`SSH_AUTH_SOCK=${ssh.target}`);
 
     const op: ExecOp = {
       kind: 'exec',
