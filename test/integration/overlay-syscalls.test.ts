@@ -44,6 +44,30 @@ describe.skipIf(!canMount)('overlay system calls', () => {
     expect(syscalls()).toBeDefined();
   });
 
+  it('starts processes through the helper: output per stream in order, exit codes, signals, stdin empty', async () => {
+    const sc = syscalls()!;
+    const run = async (argv: string[]) => {
+      const out: Record<number, Buffer[]> = { 1: [], 2: [] };
+      const p = await sc.spawn(argv, (fd, d) => out[fd]!.push(d));
+      expect(p.pid).toBeGreaterThan(0);
+      const r = await p.exit;
+      return { ...r, stdout: Buffer.concat(out[1]!).toString(), stderr: Buffer.concat(out[2]!).toString() };
+    };
+    // 200 kB crosses many pipe reads; the bytes arrive complete and in order
+    const big = await run(['/bin/sh', '-c', 'seq 1 40000; echo err >&2; exit 3']);
+    expect(big.stdout).toBe(Array.from({ length: 40000 }, (_, i) => i + 1).join('\n') + '\n');
+    expect(big.stderr).toBe('err\n');
+    expect(big).toMatchObject({ code: 3, signal: 0 });
+    expect(await run(['/bin/sh', '-c', 'kill -TERM $$'])).toMatchObject({ signal: 15 });
+    expect((await run(['/bin/sh', '-c', 'cat; echo done'])).stdout).toBe('done\n');
+    const missing = await run(['/nonexistent/tool']);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toMatch(/cannot run \/nonexistent\/tool/);
+    // many at once, some exiting immediately: every one is reaped and reported
+    const many = await Promise.all(Array.from({ length: 30 }, (_, i) => run(['/bin/sh', '-c', `echo ${i}; exit ${i % 5}`])));
+    many.forEach((r, i) => expect(r).toMatchObject({ code: i % 5, stdout: `${i}\n` }));
+  });
+
   it('a writable overlay puts new files and whiteouts in the upper dir; unmount detaches it', async () => {
     const d = fresh();
     await mountOverlay(d, join(d, 'mnt'), ['lower2', 'lower'], 'upper', 'work');

@@ -9,6 +9,7 @@ import type { DefinitionVertex } from '../../llb/definition.js';
 import type { ExecOp, Mount } from '../../llb/ops.js';
 import type { Op, OpContext, Result } from '../../solver/types.js';
 import { mountOverlay, unmount } from '../../snapshot/overlay/mount.js';
+import { syscalls } from '../../snapshot/overlay/syscalls.js';
 import { dirSize } from '../../snapshot/overlay/difftar.js';
 import { ExecError, TailBuffer } from '../docker/errors.js';
 import { lowersOf, overlayResult, snapshotOf, viewOf, type RuncContext } from './context.js';
@@ -112,30 +113,56 @@ async function runExec(rc: RuncContext, op: ExecOp, inputs: Result[], ctx: OpCon
 }
 
 function runContainer(rc: RuncContext, cid: string, bundle: string, op: ExecOp, ctx: OpContext): Promise<void> {
+  const tail = new TailBuffer(20);
+  const onOutput = (fd: 1 | 2, d: Buffer) => {
+    tail.push(d);
+    ctx.progress.log(fd, d);
+  };
+  const onAbort = () => {
+    spawnSync('runc', ['--root', rc.runcRoot, 'kill', cid, 'KILL'], { stdio: 'ignore' });
+  };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const ended = (code: number | null, signal: number | null): void => {
+    ctx.signal.removeEventListener('abort', onAbort);
+    // `runc run` deletes its container when the process exits; a kill may leave the record
+    if (ctx.signal.aborted || code === null) spawnSync('runc', ['--root', rc.runcRoot, 'delete', '--force', cid], { stdio: 'ignore' });
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
+    const exit = code ?? 128 + (signal || 9);
+    if (exit !== 0) throw new ExecError(exit, op.args, tail.get());
+  };
+  const argv = ['runc', '--root', rc.runcRoot, 'run', '--bundle', bundle, cid];
+  const sc = syscalls();
+  if (sc) {
+    // through the helper: Node's own spawn blocks the event loop until runc has exec'd
+    return sc.spawn(argv, onOutput).then(
+      (p) =>
+        p.exit.then(
+          (r) => ended(r.signal ? null : r.code, r.signal || null),
+          (e: Error) => {
+            // the helper died under a running step: the container may live on, so it goes
+            spawnSync('runc', ['--root', rc.runcRoot, 'delete', '--force', cid], { stdio: 'ignore' });
+            ctx.signal.removeEventListener('abort', onAbort);
+            throw new Error(`runc: ${e.message}`);
+          },
+        ),
+      (e: Error) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        throw new Error(`runc could not be started: ${e.message}`);
+      },
+    );
+  }
   return new Promise((resolve, reject) => {
-    const tail = new TailBuffer(20);
-    const p = spawn('runc', ['--root', rc.runcRoot, 'run', '--bundle', bundle, cid], { stdio: ['ignore', 'pipe', 'pipe'] });
-    p.stdout.on('data', (d: Buffer) => {
-      tail.push(d);
-      ctx.progress.log(1, d);
-    });
-    p.stderr.on('data', (d: Buffer) => {
-      tail.push(d);
-      ctx.progress.log(2, d);
-    });
-    const onAbort = () => {
-      spawnSync('runc', ['--root', rc.runcRoot, 'kill', cid, 'KILL'], { stdio: 'ignore' });
-    };
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const p = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout.on('data', (d: Buffer) => onOutput(1, d));
+    p.stderr.on('data', (d: Buffer) => onOutput(2, d));
     p.on('error', (e) => reject(new Error(`runc could not be started: ${e.message}`)));
     p.on('close', (code, sig) => {
-      ctx.signal.removeEventListener('abort', onAbort);
-      // `runc run` deletes its container when the process exits; a kill may leave the record
-      if (ctx.signal.aborted || code === null) spawnSync('runc', ['--root', rc.runcRoot, 'delete', '--force', cid], { stdio: 'ignore' });
-      if (ctx.signal.aborted) return reject(ctx.signal.reason ?? new Error('cancelled'));
-      const exit = code ?? 128 + (sig ? 9 : 0);
-      if (exit !== 0) return reject(new ExecError(exit, op.args, tail.get()));
-      resolve();
+      try {
+        ended(code, sig ? 9 : null);
+        resolve();
+      } catch (e) {
+        reject(e as Error);
+      }
     });
   });
 }
