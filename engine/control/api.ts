@@ -10,7 +10,18 @@ export type { CacheSpec } from './remotecache/spec.js';
 export type SolveInput =
   | { kind: 'dockerfile'; /** Dockerfile text */ dockerfile: string; /** path shown in errors */ filename?: string; /** absolute context dir on the service's machine */ context: string; target?: string; buildArgs?: Record<string, string>; buildContexts?: Record<string, string> }
   | { kind: 'graph'; /** a graph document (*.kiln.json), parsed */ document: unknown; /** context dir for local sources */ context?: string; /** build only up to this node */ target?: string; /** build each of these nodes, all in one job (an opened bake project's targets); exporter nodes among them export */ targets?: string[] }
-  | { kind: 'definition'; definition: Definition; /** local source name → absolute dir (what local://NAME reads) */ localDirs?: Record<string, string> };
+  | { kind: 'definition'; definition: Definition; /** local source name → absolute dir (what local://NAME reads) */ localDirs?: Record<string, string>; /** build each of these vertices of the definition, all in one job (`kiln bake`'s targets); `options.outputs` is then unused */ targets?: DefinitionTarget[] };
+
+/** One result of a many-target job: its exports follow the previous target's in `SolveResponse.exports`. */
+export interface DefinitionTarget {
+  vertex: string;
+  outputs?: OutputSpec[];
+  imageConfig?: import('../llb/image.js').ImageConfig;
+  /** ignore the cache for this target's build */
+  noCache?: boolean;
+  /** caches this target's result is exported to */
+  cacheTo?: CacheSpec[];
+}
 
 export interface OutputSpec {
   /** docker | oci | tar | local | zip | image | registry */

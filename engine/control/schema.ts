@@ -29,6 +29,9 @@ const definitionShape = z
   .object({ version: z.literal(1), vertices: z.array(z.any()), output: z.any() })
   .passthrough();
 
+export const outputSpecSchema = z.object({ type: z.string().min(1), attrs: stringMap });
+const cacheToSchema = z.object({ type: z.literal('local'), attrs: stringMap.refine((a) => !!a['dest'], 'dest is required').refine((a) => a['mode'] === undefined || a['mode'] === 'min' || a['mode'] === 'max', 'mode is min or max') });
+
 export const solveInputSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('dockerfile'),
@@ -40,10 +43,13 @@ export const solveInputSchema = z.discriminatedUnion('kind', [
     buildContexts: stringMap.optional(),
   }),
   z.object({ kind: z.literal('graph'), document: z.unknown(), context: z.string().optional(), target: z.string().optional(), targets: z.array(z.string().min(1)).min(1).optional() }),
-  z.object({ kind: z.literal('definition'), definition: definitionShape, localDirs: stringMap.optional() }),
+  z.object({
+    kind: z.literal('definition'),
+    definition: definitionShape,
+    localDirs: stringMap.optional(),
+    targets: z.array(z.object({ vertex: z.string().min(1), outputs: z.array(outputSpecSchema).optional(), imageConfig: z.any().optional(), noCache: z.boolean().optional(), cacheTo: z.array(cacheToSchema).optional() })).min(1).optional(),
+  }),
 ]);
-
-export const outputSpecSchema = z.object({ type: z.string().min(1), attrs: stringMap });
 
 export const solveOptionsSchema = z.object({
   outputs: z.array(outputSpecSchema).optional(),
@@ -55,7 +61,7 @@ export const solveOptionsSchema = z.object({
   allowInsecure: z.boolean().optional(),
   exportVertex: z.string().optional(),
   cacheFrom: z.array(z.object({ type: z.literal('local'), attrs: stringMap.refine((a) => !!a['src'], 'src is required') })).optional(),
-  cacheTo: z.array(z.object({ type: z.literal('local'), attrs: stringMap.refine((a) => !!a['dest'], 'dest is required').refine((a) => a['mode'] === undefined || a['mode'] === 'min' || a['mode'] === 'max', 'mode is min or max') })).optional(),
+  cacheTo: z.array(cacheToSchema).optional(),
   name: z.string().optional(),
 });
 

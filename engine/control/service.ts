@@ -9,7 +9,7 @@ import type { Definition } from '../llb/definition.js';
 import type { ImageConfig } from '../llb/image.js';
 import type { JobSession, ProgressEvent } from '../solver/types.js';
 import type { ResolvedImage } from '../worker/types.js';
-import type { BuildError, ControlAPI, GraphResponse, InfoResponse, OutputSpec, SolveInput, SolveRequest, SolveResponse, DuRecord, DuResponse, PruneRequest, PruneResponse } from './api.js';
+import type { BuildError, CacheSpec, ControlAPI, GraphResponse, InfoResponse, OutputSpec, SolveInput, SolveRequest, SolveResponse, DuRecord, DuResponse, PruneRequest, PruneResponse } from './api.js';
 import { ApiValidationError, parseOrThrow, projectRequestSchema, pruneRequestSchema, solveInputSchema, solveRequestSchema } from './schema.js';
 import { readProject } from './project.js';
 import { StatusHub } from './status-hub.js';
@@ -33,7 +33,7 @@ export type ControlService = ControlAPI & { close(): Promise<void>; readonly roo
 interface Prepared {
   definition: Definition;
   /** several results in one job (a graph run with `targets`): vertex to build, its exports, its config */
-  units?: { vertex: string; outputs: OutputSpec[]; imageConfig?: ImageConfig }[];
+  units?: { vertex: string; outputs: OutputSpec[]; imageConfig?: ImageConfig; noCache?: boolean; cacheTo?: CacheSpec[] }[];
   imageConfig?: ImageConfig;
   warnings: BuildWarning[];
   localDirs: Map<string, string>;
@@ -143,7 +143,9 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
     const validate = await loadValidateDefinition();
     const def = validate(input.definition);
     for (const [k, v] of Object.entries(input.localDirs ?? {})) localDirs.set(k, v);
-    return { definition: def, ...(def.imageConfig ? { imageConfig: def.imageConfig } : {}), warnings: def.warnings ?? [], localDirs, outputs: [] };
+    // bake's targets: vertices of the one definition, each built and exported in this job
+    const units = input.targets?.map((t) => ({ ...t, outputs: t.outputs ?? [] }));
+    return { definition: def, ...(units ? { units } : {}), ...(def.imageConfig ? { imageConfig: def.imageConfig } : {}), warnings: def.warnings ?? [], localDirs, outputs: [] };
   }
 
   async function solve(raw: SolveRequest): Promise<SolveResponse> {
@@ -186,9 +188,12 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
       }
       const target = o.exportVertex;
       const cacheCtx = { jobId: id, cache: eng.cache, worker: eng.worker, emit };
-      const remoteCache = o.cacheFrom?.length || o.cacheTo?.length ? await import('./remotecache/index.js') : undefined;
+      const remoteCache = o.cacheFrom?.length || o.cacheTo?.length || prepared.units?.some((u) => u.cacheTo?.length) ? await import('./remotecache/index.js') : undefined;
       if (o.cacheFrom?.length) warnings = [...warnings, ...(await remoteCache!.importCaches(cacheCtx, o.cacheFrom))];
-      const buildOne = (vertex?: string) => eng.build(def, { jobId: id, signal: ac.signal, session, onProgress: emit, ...(noCache ? { noCache } : {}), ...(vertex ? { target: vertex } : {}) });
+      const buildOne = (vertex?: string, unitNoCache?: boolean) => {
+        const nc = unitNoCache ? true : noCache;
+        return eng.build(def, { jobId: id, signal: ac.signal, session, onProgress: emit, ...(nc ? { noCache: nc } : {}), ...(vertex ? { target: vertex } : {}) });
+      };
       const exports: Record<string, string>[] = [];
       let ex: Awaited<ReturnType<typeof loadExporter>> | undefined;
       let exportSeq = 0;
@@ -221,8 +226,9 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
       if (prepared.units?.length) {
         // a project run: every target in this one job; shared vertices run once (one solver)
         const units = prepared.units;
-        const built = await Promise.all(units.map((u) => buildOne(u.vertex)));
+        const built = await Promise.all(units.map((u) => buildOne(u.vertex, u.noCache)));
         for (const [i, u] of units.entries()) await exportAll(built[i]!, u.outputs, u.imageConfig);
+        for (const [i, u] of units.entries()) if (u.cacheTo?.length) warnings = [...warnings, ...(await remoteCache!.exportCaches(cacheCtx, u.cacheTo, [built[i]!]))];
         if (o.cacheTo?.length) warnings = [...warnings, ...(await remoteCache!.exportCaches(cacheCtx, o.cacheTo, built))];
         output = built[built.length - 1]!.vertex;
       } else {

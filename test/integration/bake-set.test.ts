@@ -77,8 +77,9 @@ describeWith(['engine'], 'kiln bake --set and --addr', () => {
     expect(p.target['uses']!.contexts['dep']).toBe('target:base');
     // the override's target: context pulls base into the job
     expect(Object.keys(p.target).sort()).toEqual(['alt', 'app', 'base', 'uses']);
-    expect(p.target['alt']!.context).toBe(path.join(fs.realpathSync(dir), 'alt'));
-    expect(p.target['alt']!.dockerfile).toBe(path.join(fs.realpathSync(dir), 'alt', 'Dockerfile'));
+    // buildx prints the context relative to the working directory, the dockerfile relative to it
+    expect(p.target['alt']!.context).toBe('alt');
+    expect(p.target['alt']!.dockerfile).toBe('Dockerfile');
   });
 
   it('a bad --set exits 2 naming the flag', () => {
@@ -163,9 +164,9 @@ describeWith(['engine'], 'kiln bake --set and --addr', () => {
       // three jobs reached the base's RUN; the server's solver executed it once
       const baseRuns = evs.filter((e) => e['type'] === 'vertex' && String(e['name']).includes(`echo rbase-${s2}`) && e['completed'] && !e['cached']);
       expect(new Set(baseRuns.map((e) => e['started'])).size).toBe(1);
-      // the builds ran in the server: its history lists them
+      // the bake ran in the server as one job: its history lists one entry for the three targets
       const hist = JSON.parse(kiln(['history', 'ls', '--format', 'json', '--addr', addr, '--token', token]).stdout) as { name: string }[];
-      expect(hist.map((h) => h.name)).toEqual(expect.arrayContaining(['bake r1', 'bake r2', 'bake rbase']));
+      expect(hist.map((h) => h.name).filter((n) => n.includes('r1'))).toEqual(['bake rbase r1 r2']);
     } finally {
       serve.kill('SIGTERM');
     }

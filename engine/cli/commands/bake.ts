@@ -1,14 +1,16 @@
 // `kiln bake`: many targets as one job. Each target's Dockerfile is converted here; a
-// `target:NAME` context is spliced in as that target's output (no registry round trip), and all
-// targets' solves are submitted at once to one service — embedded, or a `kiln serve` through
-// `--addr` — whose single solver runs shared vertices once and independent targets in parallel.
+// `target:NAME` context is spliced in as that target's output (no registry round trip). The
+// targets' definitions are joined into one, and one solve — one job id, one history entry, one
+// status stream — builds every target's vertex in parallel on the service (embedded, or a
+// `kiln serve` through `--addr`), whose solver runs shared vertices once; each target keeps its
+// own exports and result.
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Definition } from '../../llb/definition.js';
-import type { OutputSpec, SolveResponse } from '../../control/api.js';
+import type { DefinitionTarget, OutputSpec, SolveResponse } from '../../control/api.js';
 import type { ResolvedImage } from '../../worker/types.js';
-import { DEFAULT_FILES, printable, readBakeFile, selectTargets, type BakeFile } from '../../frontend/bake/read.js';
+import { DEFAULT_FILES, printable, readBakeFiles, selectTargets, type BakeFile } from '../../frontend/bake/read.js';
 import { applyOverrides, checkPlatforms, parseOverride } from '../../frontend/bake/overrides.js';
 import { connect, UsageError } from '../connect.js';
 import { parseOutputCsv } from '../options.js';
@@ -28,9 +30,10 @@ export interface BakeFlags {
 export async function resolveBake(names: string[], f: Pick<BakeFlags, 'file' | 'set'>, cwd = process.cwd()): Promise<{ bf: BakeFile; selected: string[] }> {
   // parse every --set first: a typo fails before any file is read
   const overrides = (f.set ?? []).map(parseOverride);
-  const file = f.file[0] ?? DEFAULT_FILES.map((x) => path.join(cwd, x)).find((x) => fs.existsSync(x));
-  if (!file || !fs.existsSync(file)) throw new UsageError('bake: no bake or compose file (use -f)');
-  const bf = applyOverrides(await readBakeFile(file), overrides, cwd);
+  // buildx: every -f in order, or else every default file present, merged (later overrides)
+  const files = f.file.length ? f.file.map((x) => path.resolve(cwd, x)) : DEFAULT_FILES.map((x) => path.join(cwd, x)).filter((x) => fs.existsSync(x));
+  if (!files.length) throw new UsageError(`bake: no bake or compose file in ${cwd} (looked for ${DEFAULT_FILES.join(', ')}; use -f)`);
+  const bf = applyOverrides(await readBakeFiles(files), overrides, cwd);
   const selected = selectTargets(bf, names);
   checkPlatforms(bf, selected);
   return { bf, selected };
@@ -96,40 +99,54 @@ export async function runBake(names: string[], f: BakeFlags, root?: string): Pro
     }
     const localDirs: Record<string, string> = {};
     for (const [dir, name] of dirNames) localDirs[name] = dir;
-    for (const n of selected) for (const [k, v] of Object.entries(bf.targets[n]!.contexts)) if (isLocal(v)) localDirs[k] = v;
-    const jobId = randomUUID();
-    // Every target's solve is in flight at once on the one connection: the service's solver
-    // dedups the vertices they share.
-    const results = await Promise.all(
-      selected.map(async (n): Promise<[string, SolveResponse]> => {
-        const t = bf.targets[n]!;
-        const id = `${jobId}-${n}`;
-        let ended!: () => void;
-        const end = new Promise<void>((r) => (ended = r));
-        const un = c.statusWithEnd(id, (e) => printer.event(e), () => ended());
-        const outputs: OutputSpec[] = t.output.length ? t.output.map((o) => parseOutput(o)) : t.tags.length ? [{ type: 'docker', attrs: { name: t.tags.join(',') } }] : [];
-        if (t.tags.length) for (const o of outputs) if (['image', 'docker', 'registry'].includes(o.type) && !o.attrs['name']) o.attrs['name'] = t.tags.join(',');
-        const { def, imageConfig } = defs.get(n)!;
-        const r = await c.api.solve({
-          id,
-          input: { kind: 'definition', definition: { ...def, imageConfig: imageConfig as Definition['imageConfig'] }, localDirs },
-          options: { outputs, name: `bake ${n}`, ...(t.noCache ? { noCache: true } : {}), ...(caches.get(n)!.cacheFrom.length ? { cacheFrom: caches.get(n)!.cacheFrom } : {}), ...(caches.get(n)!.cacheTo.length ? { cacheTo: caches.get(n)!.cacheTo } : {}) },
-        });
-        // the end marker follows the last event; a remote one that never comes must not hang bake
-        await Promise.race([end, new Promise((res) => setTimeout(res, 5000).unref())]);
-        un();
-        return [n, r];
-      }),
-    );
-    printer.done();
-    if (f.progress === 'rawjson') for (const [n, r] of results) process.stdout.write(JSON.stringify({ type: 'result', target: n, ...r }) + '\n');
-    let failed = false;
-    for (const [n, r] of results)
-      if (!r.ok) {
-        failed = true;
-        process.stderr.write(`target ${n}: ` + formatFailure(r));
+    for (const n of selected)
+      for (const [k, v] of Object.entries(bf.targets[n]!.contexts)) {
+        if (!isLocal(v)) continue;
+        // one job has one name space of local sources: a name may not mean two directories
+        if (localDirs[k] !== undefined && localDirs[k] !== v) throw new UsageError(`bake target ${n}: context "${k}" is ${v}, but another target's "${k}" is ${localDirs[k]}: give them different names`);
+        localDirs[k] = v;
       }
-    return failed ? 1 : 0;
+    // one definition holding every target's vertices: each part is topological and dependencies
+    // come first, so the deduplicated concatenation is too
+    const seen = new Set<string>();
+    const vertices = selected.flatMap((n) => defs.get(n)!.def.vertices).filter((v) => !seen.has(v.digest) && !!seen.add(v.digest));
+    const members = new Map(selected.map((n) => [n, new Set(defs.get(n)!.def.vertices.map((v) => v.digest))]));
+    const targets: DefinitionTarget[] = selected.map((n) => {
+      const t = bf.targets[n]!;
+      const { def, imageConfig } = defs.get(n)!;
+      if (!def.output) throw new UsageError(`bake target ${n}: the build has no result (an empty stage?)`);
+      const outputs: OutputSpec[] = t.output.length ? t.output.map((o) => parseOutput(o)) : t.tags.length ? [{ type: 'docker', attrs: { name: t.tags.join(',') } }] : [];
+      if (t.tags.length) for (const o of outputs) if (['image', 'docker', 'registry'].includes(o.type) && !o.attrs['name']) o.attrs['name'] = t.tags.join(',');
+      const cacheTo = caches.get(n)!.cacheTo;
+      return { vertex: def.output.digest, outputs, ...(imageConfig ? { imageConfig: imageConfig as DefinitionTarget['imageConfig'] } : {}), ...(t.noCache ? { noCache: true } : {}), ...(cacheTo.length ? { cacheTo } : {}) };
+    });
+    const cacheFrom = selected.flatMap((n) => caches.get(n)!.cacheFrom);
+    const last = defs.get(selected[selected.length - 1]!)!.def;
+    const id = randomUUID();
+    let ended!: () => void;
+    const end = new Promise<void>((r) => (ended = r));
+    const un = c.statusWithEnd(id, (e) => printer.event(e), () => ended());
+    const r: SolveResponse = await c.api.solve({
+      id,
+      input: { kind: 'definition', definition: { ...last, vertices }, localDirs, targets },
+      options: { name: `bake ${selected.join(' ')}`, ...(cacheFrom.length ? { cacheFrom } : {}) },
+    });
+    // the end marker follows the last event; a remote one that never comes must not hang bake
+    await Promise.race([end, new Promise((res) => setTimeout(res, 5000).unref())]);
+    un();
+    printer.done();
+    // the job's exports are the targets' in order; a failure belongs to the first target holding its vertex
+    const failedIn = r.ok ? undefined : (selected.find((n) => r.error?.vertex && members.get(n)!.has(r.error.vertex)) ?? selected[selected.length - 1]);
+    let at = 0;
+    const results = selected.map((n, i) => {
+      const count = targets[i]!.outputs?.length ?? 0;
+      const exports = r.exports.slice(at, at + count);
+      at += count;
+      return { target: n, id: r.id, ok: r.ok, output: targets[i]!.vertex, exports, ...(n === failedIn && r.error ? { error: r.error } : {}) };
+    });
+    if (f.progress === 'rawjson') for (const x of results) process.stdout.write(JSON.stringify({ type: 'result', ...x, warnings: r.warnings, durationMs: r.durationMs }) + '\n');
+    if (!r.ok) process.stderr.write(`target ${failedIn}: ` + formatFailure(r));
+    return r.ok ? 0 : 1;
   } finally {
     await client?.close();
     await c.close();

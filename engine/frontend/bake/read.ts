@@ -2,6 +2,7 @@
 // read into one shape — targets (with `inherits` folded in and `${VAR}` expanded) and groups.
 import fs from 'node:fs';
 import path from 'node:path';
+import { evalTemplate, ExprError, type Lookup, type Value } from './expr.js';
 
 export interface BakeTarget {
   context: string;
@@ -23,55 +24,191 @@ export interface BakeTarget {
 export interface BakeFile {
   targets: Record<string, BakeTarget>;
   groups: Record<string, { targets: string[] }>;
+  /** the files read, in order (errors name them) */
+  files?: string[];
 }
 
 type Raw = Record<string, unknown>;
 
+/** A bad bake/compose file or an unknown name: the CLI maps it to a usage error (exit 2). */
+export class BakeFileError extends Error {
+  override name = 'UsageError';
+}
+
 function one(x: unknown): Raw {
-  // hcl2json gives every block as a list of bodies; JSON bake files give the body itself
+  // hcl2json gives every block as a list of bodies (repeated blocks merge, later wins); JSON bake files give the body itself
   return (Array.isArray(x) ? Object.assign({}, ...(x as Raw[])) : (x ?? {})) as Raw;
 }
 
 const strMap = (x: unknown): Record<string, string> => {
-  if (Array.isArray(x)) return Object.fromEntries(x.map((kv: string) => [kv.split('=')[0], kv.slice(kv.indexOf('=') + 1)]));
-  return Object.fromEntries(Object.entries((x ?? {}) as Raw).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]));
+  if (Array.isArray(x)) return Object.fromEntries(x.map(String).filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return Object.fromEntries(Object.entries((x ?? {}) as Raw).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, String(v)]));
 };
-const strList = (x: unknown): string[] => (Array.isArray(x) ? x.map(String) : typeof x === 'string' ? [x] : []);
+// buildx drops empty list entries (so `cond ? "tag" : ""` adds a tag only when cond holds)
+const strList = (x: unknown): string[] => (Array.isArray(x) ? x.map(String).filter((v) => v !== '') : typeof x === 'string' && x !== '' ? [x] : []);
 
-function expand(s: string, vars: Record<string, string>): string {
-  return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, n: string) => vars[n] ?? process.env[n] ?? '');
+/** keys whose maps merge key by key across inherits and files; every other key is replaced */
+const MAP_KEYS = ['args', 'contexts', 'labels'];
+
+function mergeTarget(base: Raw, over: Raw): Raw {
+  const out: Raw = { ...base, ...over };
+  for (const k of MAP_KEYS) if (base[k] !== undefined || over[k] !== undefined) out[k] = { ...strMap(base[k]), ...strMap(over[k]) };
+  return out;
 }
 
-function deepExpand<T>(x: T, vars: Record<string, string>): T {
-  if (typeof x === 'string') return expand(x, vars) as T;
-  if (Array.isArray(x)) return x.map((v) => deepExpand(v, vars)) as T;
-  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, deepExpand(v, vars)])) as T;
+/** one parsed file: its kind, directory and raw blocks */
+interface Parsed {
+  file: string;
+  dir: string;
+  compose: boolean;
+  variables: Record<string, unknown>;
+  targets: Record<string, Raw>;
+  groups: Record<string, Raw>;
+}
+
+const shown = (file: string) => path.relative(process.cwd(), file) || file;
+
+/** `file:line:col: message` from a JSON.parse error's position */
+function jsonError(file: string, text: string, e: Error): never {
+  const m = /position (\d+)/.exec(e.message);
+  if (m) {
+    const before = text.slice(0, Number(m[1]));
+    const line = before.split('\n').length;
+    const col = Number(m[1]) - before.lastIndexOf('\n');
+    throw new BakeFileError(`${shown(file)}:${line}:${col}: ${e.message.replace(/ in JSON at position \d+.*$/, '')}`);
+  }
+  throw new BakeFileError(`${shown(file)}: ${e.message}`);
+}
+
+async function parseFile(file: string, env: NodeJS.ProcessEnv): Promise<Parsed> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new BakeFileError(`bake: cannot read ${shown(file)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const dir = path.dirname(path.resolve(file));
+  const base = { file, dir, variables: {}, targets: {}, groups: {} };
+  let doc: Raw;
+  const yaml = async () => {
+    const YAML = await import('yaml');
+    const d = YAML.parseDocument(text, { prettyErrors: false });
+    if (d.errors.length) {
+      const err = d.errors[0]!;
+      const pos = err.linePos?.[0];
+      throw new BakeFileError(`${shown(file)}${pos ? `:${pos.line}:${pos.col}` : ''}: ${err.message.split('\n')[0]}`);
+    }
+    return (d.toJS() ?? {}) as Raw;
+  };
+  if (file.endsWith('.hcl')) {
+    const { parse } = await import('@cdktf/hcl2json');
+    try {
+      doc = (await parse(shown(file), text)) as Raw;
+    } catch (e) {
+      // hcl2json: `parse config: [FILE:LINE,COL-COL: summary; detail]`
+      const msg = String((e as Error).message ?? e).replace(/^parse config: \[/, '').replace(/\]$/, '');
+      throw new BakeFileError(msg.replace(/^(.*?):(\d+),(\d+)(-\d+)?: /, '$1:$2:$3: '));
+    }
+  } else if (/\.ya?ml$/.test(file)) doc = await yaml();
+  else {
+    try {
+      doc = JSON.parse(text) as Raw;
+    } catch (e) {
+      if (file.endsWith('.json')) jsonError(file, text, e as Error);
+      doc = await yaml();
+    }
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new BakeFileError(`${shown(file)}: expected a mapping at the top level`);
+  if (doc['services'] !== undefined || /\.ya?ml$/.test(file)) {
+    const { composeTargets } = await import('./compose.js');
+    return { ...base, compose: true, targets: composeTargets(doc, shown(file), dir, env) };
+  }
+  const blocks = (k: string) => {
+    const v = doc[k] ?? {};
+    if (typeof v !== 'object' || Array.isArray(v)) throw new BakeFileError(`${shown(file)}: "${k}" must be a mapping of names to blocks`);
+    return Object.fromEntries(Object.entries(v as Raw).map(([n, b]) => [n, one(b)]));
+  };
+  const variables = Object.fromEntries(Object.entries(blocks('variable')).map(([k, v]) => [k, v['default'] ?? '']));
+  return { ...base, compose: false, variables, targets: blocks('target'), groups: blocks('group') };
+}
+
+/** bake's variables: the environment over each variable's default; defaults may use other variables */
+function variableLookup(declared: Record<string, unknown>, env: NodeJS.ProcessEnv, file: string): Lookup {
+  const values = new Map<string, Value>();
+  const resolving: string[] = [];
+  const lookup: Lookup = (name) => {
+    if (values.has(name)) return values.get(name)!;
+    if (!(name in declared)) throw new BakeFileError(`${file}: there is no variable named ${name} (declare it with variable "${name}" {})`);
+    if (resolving.includes(name)) throw new BakeFileError(`${file}: variable cycle ${[...resolving, name].join(' → ')}`);
+    resolving.push(name);
+    const d = declared[name];
+    const v: Value = env[name] !== undefined ? env[name]! : evaluate(d, lookup, file) as Value;
+    resolving.pop();
+    values.set(name, v);
+    return v;
+  };
+  return lookup;
+}
+
+function evaluate(x: unknown, lookup: Lookup, where: string): unknown {
+  if (typeof x === 'string') {
+    try {
+      return evalTemplate(x, lookup);
+    } catch (e) {
+      if (e instanceof ExprError) throw new BakeFileError(`${where}: ${e.message}`);
+      throw e;
+    }
+  }
+  if (Array.isArray(x)) return x.map((v) => evaluate(v, lookup, where));
+  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, evaluate(v, lookup, where)]));
   return x;
 }
 
-function fromBake(doc: Raw, dir: string): BakeFile {
-  const vars: Record<string, string> = {};
-  for (const [k, v] of Object.entries((doc['variable'] ?? {}) as Raw)) vars[k] = process.env[k] ?? String(one(v)['default'] ?? '');
-  const rawTargets = Object.fromEntries(Object.entries((doc['target'] ?? {}) as Raw).map(([k, v]) => [k, deepExpand(one(v), vars)]));
-  const resolved = new Map<string, Raw>();
-  const resolve = (name: string, seen: string[] = []): Raw => {
-    if (resolved.has(name)) return resolved.get(name)!;
-    if (seen.includes(name)) throw new Error(`bake: inherits cycle ${[...seen, name].join(' → ')}`);
-    const t = rawTargets[name];
-    if (!t) throw new Error(`bake: unknown target ${name}`);
-    let merged: Raw = {};
-    for (const parent of strList(t['inherits'])) {
-      const p = resolve(parent, [...seen, name]);
-      merged = { ...merged, ...p, args: { ...(merged['args'] as Raw), ...(p['args'] as Raw) }, contexts: { ...(merged['contexts'] as Raw), ...(p['contexts'] as Raw) } };
+/** Reads and merges bake/compose files in order (buildx: later files override earlier ones, key by key). */
+export async function readBakeFiles(files: string[], env: NodeJS.ProcessEnv = process.env): Promise<BakeFile> {
+  if (!files.length) throw new BakeFileError('bake: no bake or compose file');
+  const parsed: Parsed[] = [];
+  for (const f of files) parsed.push(await parseFile(f, env));
+  const names = parsed.map((p) => shown(p.file)).join(', ');
+  // variables are shared by every bake file of the set, as buildx combines them into one body
+  const declared: Record<string, unknown> = {};
+  for (const p of parsed) Object.assign(declared, p.variables);
+  const lookup = variableLookup(declared, env, names);
+  const raw: Record<string, Raw> = {};
+  const groups: BakeFile['groups'] = {};
+  for (const p of parsed) {
+    for (const [name, body] of Object.entries(p.targets)) {
+      const t = p.compose ? body : (evaluate(body, lookup, `${shown(p.file)}: target "${name}"`) as Raw);
+      // a relative context is relative to the file that set it
+      if (t['context'] !== undefined) t['__dir'] = p.dir;
+      raw[name] = mergeTarget(raw[name] ?? { __dir: p.dir }, t);
     }
-    merged = { ...merged, ...t, args: { ...(merged['args'] as Raw), ...(t['args'] as Raw) }, contexts: { ...(merged['contexts'] as Raw), ...(t['contexts'] as Raw) } };
+    for (const [name, body] of Object.entries(p.groups)) groups[name] = { targets: strList((evaluate(body, lookup, `${shown(p.file)}: group "${name}"`) as Raw)['targets']) };
+  }
+  // compose: every service is in the default group (unless a bake file of the set names one)
+  const composeNames = parsed.filter((p) => p.compose).flatMap((p) => Object.keys(p.targets));
+  if (composeNames.length && !groups['default']) groups['default'] = { targets: [...new Set(composeNames)] };
+  const resolved = new Map<string, Raw>();
+  const resolve = (name: string, seen: string[]): Raw => {
+    if (resolved.has(name)) return resolved.get(name)!;
+    if (seen.includes(name)) throw new BakeFileError(`${names}: inherits cycle ${[...seen, name].join(' → ')}`);
+    const t = raw[name];
+    if (!t) throw new BakeFileError(`${names}: target "${seen[seen.length - 1]}" inherits from "${name}", which is not a target`);
+    let merged: Raw = {};
+    // parents in order, later ones overriding earlier ones; the target's own keys override them all
+    for (const parent of strList(t['inherits'])) merged = mergeTarget(merged, resolve(parent, [...seen, name]));
+    const own: Raw = { ...t };
+    if (own['context'] === undefined) own['__dir'] = merged['__dir'] ?? t['__dir'];
+    merged = mergeTarget(merged, own);
+    delete merged['inherits'];
     resolved.set(name, merged);
     return merged;
   };
   const targets: Record<string, BakeTarget> = {};
-  for (const name of Object.keys(rawTargets)) {
-    const t = resolve(name);
-    const ctx = path.resolve(dir, String(t['context'] ?? '.'));
+  for (const name of Object.keys(raw)) {
+    const t = resolve(name, []);
+    const ctxRaw = String(t['context'] ?? '.');
+    const ctx = ctxRaw.includes('://') ? ctxRaw : path.resolve(String(t['__dir']), ctxRaw);
     targets[name] = {
       context: ctx,
       dockerfile: path.resolve(ctx, String(t['dockerfile'] ?? 'Dockerfile')),
@@ -86,52 +223,14 @@ function fromBake(doc: Raw, dir: string): BakeFile {
       ...(t['cache-to'] !== undefined ? { cacheTo: strList(t['cache-to']) } : {}),
     };
   }
-  const groups: BakeFile['groups'] = {};
-  for (const [k, v] of Object.entries((doc['group'] ?? {}) as Raw)) groups[k] = { targets: strList(one(v)['targets']) };
-  return { targets, groups };
+  return { targets, groups, files: parsed.map((p) => p.file) };
 }
 
-function fromCompose(doc: Raw, dir: string): BakeFile {
-  const targets: Record<string, BakeTarget> = {};
-  for (const [name, svc] of Object.entries((doc['services'] ?? {}) as Record<string, Raw>)) {
-    const b = svc['build'];
-    if (b === undefined) continue;
-    const build = (typeof b === 'string' ? { context: b } : b) as Raw;
-    const ctx = path.resolve(dir, String(build['context'] ?? '.'));
-    const tags = [...strList(build['tags'])];
-    if (svc['image']) tags.unshift(String(svc['image']));
-    targets[name] = {
-      context: ctx,
-      dockerfile: path.resolve(ctx, String(build['dockerfile'] ?? 'Dockerfile')),
-      args: strMap(build['args']),
-      tags,
-      ...(build['target'] ? { target: String(build['target']) } : {}),
-      contexts: Object.fromEntries(
-        Object.entries(strMap(build['additional_contexts'])).map(([k, v]) => [k, v.startsWith('service:') ? 'target:' + v.slice(8) : v.includes('://') || v.startsWith('target:') ? v : path.resolve(ctx, v)]),
-      ),
-      output: [],
-      ...(build['cache_from'] !== undefined ? { cacheFrom: strList(build['cache_from']) } : {}),
-      ...(build['cache_to'] !== undefined ? { cacheTo: strList(build['cache_to']) } : {}),
-    };
-  }
-  return { targets, groups: { default: { targets: Object.keys(targets) } } };
-}
+/** buildx's default files, in its lookup order; every one present is read (and merged in this order) */
+export const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml', 'docker-bake.json', 'docker-bake.hcl', 'docker-bake.override.json', 'docker-bake.override.hcl'];
 
-export const DEFAULT_FILES = ['docker-bake.json', 'docker-bake.hcl', 'compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
-
-export async function readBakeFile(file: string): Promise<BakeFile> {
-  const text = fs.readFileSync(file, 'utf8');
-  const dir = path.dirname(path.resolve(file));
-  if (file.endsWith('.hcl')) {
-    const { parse } = await import('@cdktf/hcl2json');
-    return fromBake((await parse(path.basename(file), text)) as Raw, dir);
-  }
-  if (/\.ya?ml$/.test(file)) {
-    const YAML = await import('yaml');
-    return fromCompose(YAML.parse(text) as Raw, dir);
-  }
-  const doc = JSON.parse(text) as Raw;
-  return doc['services'] ? fromCompose(doc, dir) : fromBake(doc, dir);
+export function readBakeFile(file: string): Promise<BakeFile> {
+  return readBakeFiles([file]);
 }
 
 /** Names (targets or groups; default group when none) → target names, dependencies first. */
@@ -144,8 +243,12 @@ export function selectTargets(f: BakeFile, names: string[]): string[] {
       return;
     }
     const t = f.targets[n];
-    if (!t) throw new Error(`bake: no target or group named ${n}`);
-    if (seen.includes(n)) throw new Error(`bake: target dependency cycle ${[...seen, n].join(' → ')}`);
+    if (!t) {
+      const from = seen.length ? ` (needed by ${seen[seen.length - 1]})` : '';
+      const list = (xs: string[]) => xs.sort().join(', ') || 'none';
+      throw new BakeFileError(`${(f.files ?? []).map(shown).join(', ') || 'bake'}: no target or group named "${n}"${from}; targets: ${list(Object.keys(f.targets))}; groups: ${list(Object.keys(f.groups))}`);
+    }
+    if (seen.includes(n)) throw new BakeFileError(`bake: target dependency cycle ${[...seen, n].join(' → ')}`);
     for (const v of Object.values(t.contexts)) if (v.startsWith('target:')) visit(v.slice(7), [...seen, n]);
     if (!out.includes(n)) out.push(n);
   };
@@ -153,14 +256,31 @@ export function selectTargets(f: BakeFile, names: string[]): string[] {
   return out;
 }
 
-/** `--print`: buildx's shape (and its key names: `no-cache`, `platforms`, `cache-from`, `cache-to`). */
-export function printable(f: BakeFile, selected: string[], names: string[]): unknown {
-  const shown = (t: BakeTarget) => {
-    const { noCache, cacheFrom, cacheTo, ...rest } = t;
-    return { ...rest, ...(noCache !== undefined ? { 'no-cache': noCache } : {}), ...(cacheFrom ? { 'cache-from': cacheFrom } : {}), ...(cacheTo ? { 'cache-to': cacheTo } : {}) };
+/**
+ * `--print`: buildx's shape — `{ group: { default: { targets } }, target: { NAME: {…} } }`, its key
+ * names (`no-cache`, `platforms`, `cache-from`, `cache-to`), empty fields left out, the context
+ * relative to the working directory and the dockerfile relative to the context, as buildx shows them.
+ */
+export function printable(f: BakeFile, selected: string[], names: string[], cwd = process.cwd()): unknown {
+  const rel = (from: string, p: string) => (p.includes('://') ? p : path.relative(from, p).split(path.sep).join('/') || '.');
+  const shownTarget = (t: BakeTarget) => {
+    const contexts = Object.fromEntries(Object.entries(t.contexts).map(([k, v]) => [k, v.includes('://') || v.startsWith('target:') ? v : rel(cwd, v)]));
+    return {
+      context: rel(cwd, t.context),
+      dockerfile: t.context.includes('://') ? path.basename(t.dockerfile) : rel(t.context, t.dockerfile),
+      ...(Object.keys(t.args).length ? { args: t.args } : {}),
+      ...(Object.keys(contexts).length ? { contexts } : {}),
+      ...(t.tags.length ? { tags: t.tags } : {}),
+      ...(t.target ? { target: t.target } : {}),
+      ...(t.platforms?.length ? { platforms: t.platforms } : {}),
+      ...(t.cacheFrom?.length ? { 'cache-from': t.cacheFrom } : {}),
+      ...(t.cacheTo?.length ? { 'cache-to': t.cacheTo } : {}),
+      ...(t.output.length ? { output: t.output } : {}),
+      ...(t.noCache !== undefined ? { 'no-cache': t.noCache } : {}),
+    };
   };
   return {
     group: { default: { targets: names.length ? names : selected } },
-    target: Object.fromEntries(selected.map((n) => [n, shown(f.targets[n]!)])),
+    target: Object.fromEntries(selected.map((n) => [n, shownTarget(f.targets[n]!)])),
   };
 }
