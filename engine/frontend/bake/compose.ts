@@ -101,7 +101,8 @@ export function composeTargets(doc: Raw, file: string, dir: string, baseEnv: Nod
     const ctx = String(build['context'] ?? '.');
     const tags = [...(svc['image'] ? [String(svc['image'])] : []), ...list(build['tags'])];
     const contexts: Record<string, string> = {};
-    for (const [k, v] of Object.entries(mapOrList(build['additional_contexts'], env))) contexts[k] = v.startsWith('service:') ? 'target:' + v.slice('service:'.length) : v;
+    // like the context, a local additional context is relative to the project directory (compose-go)
+    for (const [k, v] of Object.entries(mapOrList(build['additional_contexts'], env))) contexts[k] = v.startsWith('service:') ? 'target:' + v.slice('service:'.length) : v.includes('://') || v.startsWith('target:') ? v : path.resolve(dir, v);
     out[name] = {
       context: ctx.includes('://') ? ctx : path.resolve(dir, ctx),
       ...(build['dockerfile'] !== undefined ? { dockerfile: String(build['dockerfile']) } : {}),

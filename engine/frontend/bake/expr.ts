@@ -40,6 +40,11 @@ const FUNCS: Record<string, (a: Value[]) => Value> = {
   and: (a) => a.every(bool),
   or: (a) => a.some(bool),
   not: (a) => !bool(a[0]!),
+  add: (a) => num(a[0]!, 'add') + num(a[1]!, 'add'),
+  subtract: (a) => num(a[0]!, 'subtract') - num(a[1]!, 'subtract'),
+  multiply: (a) => num(a[0]!, 'multiply') * num(a[1]!, 'multiply'),
+  max: (a) => Math.max(...a.map((x) => num(x, 'max'))),
+  min: (a) => Math.min(...a.map((x) => num(x, 'min'))),
   length: (a) => (Array.isArray(a[0]) ? a[0].length : str(a[0]!).length),
   format: (a) => {
     let i = 1;

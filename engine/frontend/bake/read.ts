@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { evalTemplate, ExprError, type Lookup, type Value } from './expr.js';
+import { jsonErrorOffset } from './json-pos.js';
 
 export interface BakeTarget {
   context: string;
@@ -66,16 +67,20 @@ interface Parsed {
   groups: Record<string, Raw>;
 }
 
-const shown = (file: string) => path.relative(process.cwd(), file) || file;
+/** a file as errors name it: relative to the working directory when inside it */
+const shown = (file: string) => {
+  const r = path.relative(process.cwd(), file);
+  return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : path.resolve(file);
+};
 
 /** `file:line:col: message` from a JSON.parse error's position */
 function jsonError(file: string, text: string, e: Error): never {
-  const m = /position (\d+)/.exec(e.message);
-  if (m) {
-    const before = text.slice(0, Number(m[1]));
+  const at = jsonErrorOffset(text);
+  if (at >= 0) {
+    const before = text.slice(0, at);
     const line = before.split('\n').length;
-    const col = Number(m[1]) - before.lastIndexOf('\n');
-    throw new BakeFileError(`${shown(file)}:${line}:${col}: ${e.message.replace(/ in JSON at position \d+.*$/, '')}`);
+    const col = at - before.lastIndexOf('\n');
+    throw new BakeFileError(`${shown(file)}:${line}:${col}: ${e.message.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*" is not valid JSON$/s, '')}`);
   }
   throw new BakeFileError(`${shown(file)}: ${e.message}`);
 }
@@ -92,11 +97,11 @@ async function parseFile(file: string, env: NodeJS.ProcessEnv): Promise<Parsed> 
   let doc: Raw;
   const yaml = async () => {
     const YAML = await import('yaml');
-    const d = YAML.parseDocument(text, { prettyErrors: false });
+    const d = YAML.parseDocument(text);
     if (d.errors.length) {
       const err = d.errors[0]!;
       const pos = err.linePos?.[0];
-      throw new BakeFileError(`${shown(file)}${pos ? `:${pos.line}:${pos.col}` : ''}: ${err.message.split('\n')[0]}`);
+      throw new BakeFileError(`${shown(file)}${pos ? `:${pos.line}:${pos.col}` : ''}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
     }
     return (d.toJS() ?? {}) as Raw;
   };
@@ -138,11 +143,12 @@ function variableLookup(declared: Record<string, unknown>, env: NodeJS.ProcessEn
   const resolving: string[] = [];
   const lookup: Lookup = (name) => {
     if (values.has(name)) return values.get(name)!;
-    if (!(name in declared)) throw new BakeFileError(`${file}: there is no variable named ${name} (declare it with variable "${name}" {})`);
-    if (resolving.includes(name)) throw new BakeFileError(`${file}: variable cycle ${[...resolving, name].join(' → ')}`);
+    // ExprError: the expression being evaluated adds where it is
+    if (!(name in declared)) throw new ExprError(`there is no variable named ${name} (declare it with variable "${name}" {})`);
+    if (resolving.includes(name)) throw new ExprError(`variable cycle ${[...resolving, name].join(' → ')}`);
     resolving.push(name);
     const d = declared[name];
-    const v: Value = env[name] !== undefined ? env[name]! : evaluate(d, lookup, file) as Value;
+    const v: Value = env[name] !== undefined ? env[name]! : (evaluate(d, lookup, `${file}: variable "${name}"`) as Value);
     resolving.pop();
     values.set(name, v);
     return v;
