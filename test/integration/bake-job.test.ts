@@ -73,6 +73,9 @@ describeWith(['engine'], 'kiln bake: one job', () => {
     // the shared base's RUN executed once
     const baseRuns = evs.filter((e) => e['type'] === 'vertex' && String(e['name']).includes(`echo base-${salt}`) && e['completed'] && !e['cached'] && !e['error']);
     expect(new Set(baseRuns.map((e) => e['started'])).size).toBe(1);
+    // as in buildx, a step's name says which target it belongs to
+    expect(String(baseRuns[0]!['name'])).toMatch(/^\[base 2\/2\] RUN echo base-/);
+    expect(evs.some((e) => e['type'] === 'vertex' && /^\[a 2\/2\] RUN cat \/base/.test(String(e['name'])))).toBe(true);
     // history: one new entry, for all three targets
     const after = JSON.parse(kiln(['history', 'ls', '--format', 'json']).stdout) as { id: string; name: string; status: string }[];
     expect(after.length).toBe(before.length + 1);
@@ -136,6 +139,21 @@ describeWith(['engine'], 'kiln bake: one job', () => {
     const run = docker(['run', '--rm', '--network', 'none', `kiln-bakejob-web:${salt}`, 'cat', '/base', '/who']);
     // $$ is a literal $, target=build leaves "final" out
     expect(run.stdout).toBe(`svc-base-${salt}\nfrom-dotenv $5\n`);
+  });
+
+  it('a failing target fails the job (exit 1) and its result carries the error; the message names the target', () => {
+    write('fail/ok.Dockerfile', `FROM busybox:local\nRUN echo fine-${salt} > /ok\n`);
+    write('fail/bad.Dockerfile', `FROM dep\nRUN echo broken-${salt} && exit 3\n`);
+    write('fail/docker-bake.hcl', `target "ok" {\n  dockerfile = "ok.Dockerfile"\n}\ntarget "bad" {\n  dockerfile = "bad.Dockerfile"\n  contexts = { dep = "target:ok" }\n}\n`);
+    const r = kiln(['bake', 'bad', '--progress', 'rawjson'], path.join(dir, 'fail'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/target bad: ERROR: \[bad 2\/2\] RUN echo broken-/);
+    const results = lines(r.stdout).filter((e) => e['type'] === 'result');
+    expect(results.map((e) => [e['target'], e['ok']])).toEqual([['ok', false], ['bad', false]]);
+    expect((results[1]!['error'] as { exitCode?: number }).exitCode).toBe(3);
+    expect(results[0]!['error']).toBeUndefined();
+    const hist = JSON.parse(kiln(['history', 'ls', '--format', 'json']).stdout) as { name: string; status: string }[];
+    expect(hist.filter((h) => h.name === 'bake ok bad').map((h) => h.status)).toEqual(['failed']);
   });
 
   it('an unknown target or a bad file exits 2 naming the file (and line)', () => {

@@ -109,7 +109,16 @@ export async function runBake(names: string[], f: BakeFlags, root?: string): Pro
     // one definition holding every target's vertices: each part is topological and dependencies
     // come first, so the deduplicated concatenation is too
     const seen = new Set<string>();
-    const vertices = selected.flatMap((n) => defs.get(n)!.def.vertices).filter((v) => !seen.has(v.digest) && !!seen.add(v.digest));
+    const vertices = selected
+      .flatMap((n) => defs.get(n)!.def.vertices.map((v) => [n, v] as const))
+      .filter(([, v]) => !seen.has(v.digest) && !!seen.add(v.digest))
+      // buildx's progress names a step by its (first) target: `[web 2/3] RUN …`; names are metadata, not in the digest
+      .map(([n, v]) => {
+        const named = (x?: string) => (x?.startsWith('[') ? `[${n} ${x.slice(1)}` : x);
+        if (!v.metadata) return v;
+        const { description, progressName } = v.metadata;
+        return { ...v, metadata: { ...v.metadata, ...(description ? { description: named(description) } : {}), ...(progressName ? { progressName: named(progressName) } : {}) } };
+      });
     const members = new Map(selected.map((n) => [n, new Set(defs.get(n)!.def.vertices.map((v) => v.digest))]));
     const targets: DefinitionTarget[] = selected.map((n) => {
       const t = bf.targets[n]!;
