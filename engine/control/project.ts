@@ -19,8 +19,16 @@ export async function readProject(req: ProjectRequest): Promise<ProjectResponse>
   const file = path.resolve(req.path);
   if (!fs.existsSync(file)) throw Object.assign(new Error(`project: no such file ${file}`), { code: 'invalid_request' });
   const dir = path.dirname(file);
-  const bf = await readBakeFile(file);
-  const order = selectTargets(bf, req.targets ?? []);
+  let bf: Awaited<ReturnType<typeof readBakeFile>>;
+  let order: string[];
+  try {
+    bf = await readBakeFile(file);
+    order = selectTargets(bf, req.targets ?? []);
+  } catch (e) {
+    // a bad file or an unknown name is the caller's: the message names the file (and line)
+    if ((e as Error).name === 'UsageError') throw Object.assign(new Error(`project: ${(e as Error).message}`), { code: 'invalid_request' });
+    throw e;
+  }
   return {
     file,
     dir,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { printable, readBakeFiles, selectTargets } from '../../engine/frontend/bake/read.js';
 import { resolveBake } from '../../engine/cli/commands/bake.js';
 import { interpolate } from '../../engine/frontend/bake/compose.js';
+import { readProject } from '../../engine/control/project.js';
 
 let dir: string;
 const at = (...p: string[]) => path.join(dir, ...p);
@@ -133,4 +134,11 @@ it('--print has buildx shape: group default, targets with relative context/docke
       a: { context: 'sub', dockerfile: 'a.Dockerfile', contexts: { b: 'target:b', src: 'sub/src' } },
     },
   });
+});
+
+it("the editor's project call reports a bad file or an unknown target as the caller's error, naming the file", async () => {
+  const bad = write('proj/docker-bake.hcl', `target "a" {\n  tags = [\n}\n`);
+  await expect(readProject({ path: bad })).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/^project: .*docker-bake\.hcl:3:1: /) });
+  const ok = write('proj/ok.hcl', `target "a" {\n}\n`);
+  await expect(readProject({ path: ok, targets: ['zz'] })).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/ok\.hcl: no target or group named "zz"/) });
 });
