@@ -98,13 +98,13 @@ describe('compose', () => {
     expect(() => interpolate('${UNSET:?is required}', env, 'compose.yaml: services.web.image')).toThrow(/compose\.yaml: services\.web\.image: required variable UNSET is missing a value: is required/);
   });
 
-  it('services with build: as targets — .env under the environment, args as list and map, tags after image, service: contexts', async () => {
+  it('services with build: as targets — .env under the environment, args as list and map, image: as the tag when build.tags is empty, x-bake, service: contexts', async () => {
     write('c/.env', `WHO=dotenv\nTAG="from-dotenv"\n# a comment\nexport REG=localhost:5000\n`);
     const file = write(
       'c/compose.yaml',
       `services:\n  base:\n    build: ./base\n  web:\n    image: \${REG}/web:\${TAG}\n    build:\n      context: web\n      dockerfile: web.Dockerfile\n      target: \${STAGE:-final}\n` +
         `      args:\n        - WHO=\${WHO}\n        - FROMENV\n        - NOTSET\n      tags: ["web:extra"]\n      additional_contexts:\n        base: service:base\n        files: ./shared\n` +
-        `  api:\n    build:\n      context: .\n      args:\n        A: 1\n        B:\n  db:\n    image: postgres\n`,
+        `  api:\n    image: api:\${TAG}\n    build:\n      context: .\n      args:\n        A: 1\n        B:\n      x-bake:\n        tags: [api:more]\n        output: [\"type=local,dest=out\"]\n  db:\n    image: postgres\n`,
     );
     const f = await readBakeFiles([file], { TAG: 'from-env', FROMENV: 'fe', B: 'b-env' });
     expect(Object.keys(f.targets).sort()).toEqual(['api', 'base', 'web']);
@@ -113,12 +113,13 @@ describe('compose', () => {
       context: at('c', 'web'),
       dockerfile: at('c', 'web', 'web.Dockerfile'),
       args: { WHO: 'dotenv', FROMENV: 'fe' },
-      tags: ['localhost:5000/web:from-env', 'web:extra'],
+      // build.tags given: image: is not added (buildx)
+      tags: ['web:extra'],
       target: 'final',
       contexts: { base: 'target:base', files: at('c', 'shared') },
       output: [],
     });
-    expect(f.targets['api']!.args).toEqual({ A: '1', B: 'b-env' });
+    expect(f.targets['api']).toMatchObject({ args: { A: '1', B: 'b-env' }, tags: ['api:from-env', 'api:more'], output: ['type=local,dest=out'] });
     expect(selectTargets(f, ['web'])).toEqual(['base', 'web']);
   });
 });
@@ -134,6 +135,9 @@ it('--print has buildx shape: group default, targets with relative context/docke
       a: { context: 'sub', dockerfile: 'a.Dockerfile', contexts: { b: 'target:b', src: 'sub/src' } },
     },
   });
+  // a requested group is printed with its targets
+  const g = await readBakeFiles([write('p/g.hcl', `group "all" {\n  targets = ["x"]\n}\ntarget "x" {\n}\n`)], {});
+  expect((printable(g, selectTargets(g, ['all']), ['all'], at('p')) as { group: unknown }).group).toEqual({ default: { targets: ['all'] }, all: { targets: ['x'] } });
 });
 
 it("the editor's project call reports a bad file or an unknown target as the caller's error, naming the file", async () => {

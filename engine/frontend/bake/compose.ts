@@ -99,10 +99,15 @@ export function composeTargets(doc: Raw, file: string, dir: string, baseEnv: Nod
     if (b === undefined || b === null) continue;
     const build = (typeof b === 'string' ? { context: b } : b) as Raw;
     const ctx = String(build['context'] ?? '.');
-    const tags = [...(svc['image'] ? [String(svc['image'])] : []), ...list(build['tags'])];
+    // buildx: `image:` names the result only when `build.tags` is empty
+    const buildTags = list(build['tags']);
+    const tags = buildTags.length ? buildTags : svc['image'] ? [String(svc['image'])] : [];
+    // buildx's `x-bake` build extension: bake fields compose has no key for
+    const xb = (build['x-bake'] ?? {}) as Raw;
+    for (const t of list(xb['tags'])) if (!tags.includes(t)) tags.push(t);
     const contexts: Record<string, string> = {};
     // like the context, a local additional context is relative to the project directory (compose-go)
-    for (const [k, v] of Object.entries(mapOrList(build['additional_contexts'], env))) contexts[k] = v.startsWith('service:') ? 'target:' + v.slice('service:'.length) : v.includes('://') || v.startsWith('target:') ? v : path.resolve(dir, v);
+    for (const [k, v] of Object.entries({ ...mapOrList(build['additional_contexts'], env), ...mapOrList(xb['contexts'], env) })) contexts[k] = v.startsWith('service:') ? 'target:' + v.slice('service:'.length) : v.includes('://') || v.startsWith('target:') ? v : path.resolve(dir, v);
     out[name] = {
       context: ctx.includes('://') ? ctx : path.resolve(dir, ctx),
       ...(build['dockerfile'] !== undefined ? { dockerfile: String(build['dockerfile']) } : {}),
@@ -110,10 +115,11 @@ export function composeTargets(doc: Raw, file: string, dir: string, baseEnv: Nod
       tags,
       ...(build['target'] !== undefined ? { target: String(build['target']) } : {}),
       contexts,
-      ...(build['cache_from'] !== undefined ? { 'cache-from': list(build['cache_from']) } : {}),
-      ...(build['cache_to'] !== undefined ? { 'cache-to': list(build['cache_to']) } : {}),
-      ...(build['no_cache'] !== undefined ? { 'no-cache': build['no_cache'] === true || build['no_cache'] === 'true' } : {}),
-      ...(build['platforms'] !== undefined ? { platforms: list(build['platforms']) } : {}),
+      ...(build['cache_from'] !== undefined || xb['cache-from'] !== undefined ? { 'cache-from': [...list(build['cache_from']), ...list(xb['cache-from'])] } : {}),
+      ...(build['cache_to'] !== undefined || xb['cache-to'] !== undefined ? { 'cache-to': [...list(build['cache_to']), ...list(xb['cache-to'])] } : {}),
+      ...(xb['no-cache'] !== undefined || build['no_cache'] !== undefined ? { 'no-cache': [xb['no-cache'] ?? build['no_cache']].some((v) => v === true || v === 'true') } : {}),
+      ...(build['platforms'] !== undefined || xb['platforms'] !== undefined ? { platforms: [...new Set([...list(build['platforms']), ...list(xb['platforms'])])] } : {}),
+      ...(xb['output'] !== undefined ? { output: list(xb['output']) } : {}),
     };
   }
   return out;

@@ -285,8 +285,16 @@ export function printable(f: BakeFile, selected: string[], names: string[], cwd 
       ...(t.noCache !== undefined ? { 'no-cache': t.noCache } : {}),
     };
   };
+  // the requested groups (and groups inside them) are printed too, as buildx does
+  const group: Record<string, { targets: string[] }> = { default: { targets: names.length ? names : (f.groups['default']?.targets ?? selected) } };
+  const addGroup = (n: string) => {
+    if (group[n] || !f.groups[n] || f.targets[n]) return;
+    group[n] = { targets: f.groups[n].targets };
+    f.groups[n].targets.forEach(addGroup);
+  };
+  (names.length ? names : (f.groups['default']?.targets ?? [])).forEach(addGroup);
   return {
-    group: { default: { targets: names.length ? names : selected } },
+    group,
     target: Object.fromEntries(selected.map((n) => [n, shownTarget(f.targets[n]!)])),
   };
 }
