@@ -190,9 +190,9 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
       const cacheCtx = { jobId: id, cache: eng.cache, worker: eng.worker, emit };
       const remoteCache = o.cacheFrom?.length || o.cacheTo?.length || prepared.units?.some((u) => u.cacheTo?.length) ? await import('./remotecache/index.js') : undefined;
       if (o.cacheFrom?.length) warnings = [...warnings, ...(await remoteCache!.importCaches(cacheCtx, o.cacheFrom))];
-      const buildOne = (vertex?: string, unitNoCache?: boolean) => {
+      const buildOne = (vertex?: string, unitNoCache?: boolean, signal: AbortSignal = ac.signal) => {
         const nc = unitNoCache ? true : noCache;
-        return eng.build(def, { jobId: id, signal: ac.signal, session, onProgress: emit, ...(nc ? { noCache: nc } : {}), ...(vertex ? { target: vertex } : {}) });
+        return eng.build(def, { jobId: id, signal, session, onProgress: emit, ...(nc ? { noCache: nc } : {}), ...(vertex ? { target: vertex } : {}) });
       };
       const exports: Record<string, string>[] = [];
       let ex: Awaited<ReturnType<typeof loadExporter>> | undefined;
@@ -226,7 +226,16 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
       if (prepared.units?.length) {
         // a project run: every target in this one job; shared vertices run once (one solver)
         const units = prepared.units;
-        const built = await Promise.all(units.map((u) => buildOne(u.vertex, u.noCache)));
+        // the first target to fail stops the others (buildx cancels a bake's builds together);
+        // the job returns once they have all stopped, so none runs on after the job's end
+        const stop = new AbortController();
+        const signal = AbortSignal.any([ac.signal, stop.signal]);
+        const runs = units.map((u) => buildOne(u.vertex, u.noCache, signal));
+        const built = await Promise.all(runs).catch(async (e: unknown) => {
+          stop.abort();
+          await Promise.allSettled(runs);
+          throw e;
+        });
         for (const [i, u] of units.entries()) await exportAll(built[i]!, u.outputs, u.imageConfig);
         for (const [i, u] of units.entries()) if (u.cacheTo?.length) warnings = [...warnings, ...(await remoteCache!.exportCaches(cacheCtx, u.cacheTo, [built[i]!]))];
         if (o.cacheTo?.length) warnings = [...warnings, ...(await remoteCache!.exportCaches(cacheCtx, o.cacheTo, built))];

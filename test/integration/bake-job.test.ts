@@ -4,7 +4,7 @@
 // the tag, service: contexts, list args, target, dockerfile) build end to end; bad files and
 // unknown names exit 2 naming the file.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -154,6 +154,41 @@ describeWith(['engine'], 'kiln bake: one job', () => {
     expect(results[0]!['error']).toBeUndefined();
     const hist = JSON.parse(kiln(['history', 'ls', '--format', 'json']).stdout) as { name: string; status: string }[];
     expect(hist.filter((h) => h.name === 'bake ok bad').map((h) => h.status)).toEqual(['failed']);
+  });
+
+  it('through kiln serve (--addr), a failing target stops its siblings: none runs on after the job ends', async () => {
+    const serve = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, KILN_ROOT: root, DOCKER_HOST }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        serve.stdout.on('data', (d) => {
+          out += String(d);
+          const m = /listening on (\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        serve.once('exit', () => reject(new Error('serve exited')));
+      });
+      const addr = new URL(url).origin;
+      const token = new URL(url).searchParams.get('token')!;
+      write('cancel/slow.Dockerfile', `FROM busybox:local\nRUN sleep 120 && echo slow-${salt}\n`);
+      write('cancel/bad.Dockerfile', `FROM busybox:local\nRUN echo bad-${salt} && exit 5\n`);
+      write('cancel/docker-bake.hcl', `target "slow" {\n  dockerfile = "slow.Dockerfile"\n}\ntarget "bad" {\n  dockerfile = "bad.Dockerfile"\n}\n`);
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const c = spawn(process.execPath, [bin, 'bake', 'slow', 'bad', '--addr', addr, '--token', token, '--progress', 'plain'], { env: { ...process.env, KILN_ROOT: root, DOCKER_HOST }, cwd: path.join(dir, 'cancel') });
+        let stderr = '';
+        c.stderr.on('data', (d) => (stderr += String(d)));
+        c.on('exit', (code) => resolve({ code, stderr }));
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/target bad: ERROR: \[bad 2\/2\] RUN echo bad-/);
+      // the slow sibling's RUN was stopped with the job, not left running in the server
+      const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+      expect(ps).not.toContain(`echo slow-${salt}`);
+      const hist = JSON.parse(kiln(['history', 'ls', '--format', 'json', '--addr', addr, '--token', token]).stdout) as { name: string; status: string }[];
+      expect(hist.filter((h) => h.name === 'bake slow bad').map((h) => h.status)).toEqual(['failed']);
+    } finally {
+      serve.kill('SIGTERM');
+    }
   });
 
   it('an unknown target or a bad file exits 2 naming the file (and line)', () => {
