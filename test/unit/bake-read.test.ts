@@ -76,6 +76,20 @@ describe('HCL', () => {
     expect(g.targets['t']).toMatchObject({ args: { U: 'V9' }, tags: ['t:v9', 't:set', 'lit:${V}'], target: 'two' });
   });
 
+  it('user functions (function blocks): params bound over variables, nested calls, arity and recursion errors', async () => {
+    const file = write(
+      'fn/docker-bake.hcl',
+      `variable "REPO" {\n  default = "reg/app"\n}\nfunction "inc" {\n  params = [number]\n  result = number + 1\n}\nfunction "tag" {\n  params = [t]\n  result = "\${REPO}:\${t}-\${inc(1)}"\n}\n` +
+        `target "a" {\n  args = { N = "\${inc(inc(3))}" }\n  tags = [tag("v")]\n}\n`,
+    );
+    const f = await readBakeFiles([file], {});
+    expect(f.targets['a']).toMatchObject({ args: { N: '5' }, tags: ['reg/app:v-2'] });
+    const arity = write('fn/arity.hcl', `function "one" {\n  params = [x]\n  result = x\n}\ntarget "a" {\n  tags = [one("a", "b")]\n}\n`);
+    await expect(readBakeFiles([arity], {})).rejects.toThrow(/arity\.hcl: target "a": function one takes 1 argument\(s\), got 2/);
+    const loop = write('fn/loop.hcl', `function "f" {\n  params = [x]\n  result = f(x)\n}\ntarget "a" {\n  tags = [f("a")]\n}\n`);
+    await expect(readBakeFiles([loop], {})).rejects.toThrow(/loop\.hcl: target "a": function f: calls nest deeper than 32/);
+  });
+
   it('errors name the file: undeclared variables, unknown functions, inherits of nothing, unknown names', async () => {
     await expect(readBakeFiles([write('e/u.hcl', `target "t" {\n  tags = ["\${NOPE}"]\n}\n`)], {})).rejects.toThrow(/u\.hcl: target "t": there is no variable named NOPE/);
     await expect(readBakeFiles([write('e/f.hcl', `target "t" {\n  tags = [nofn("x")]\n}\n`)], {})).rejects.toThrow(/f\.hcl: target "t": .*unknown function nofn/);

@@ -89,7 +89,8 @@ const list = (x: unknown): string[] => (Array.isArray(x) ? x.map(String) : typeo
  * project directory (relative paths and `.env`).
  */
 export function composeTargets(doc: Raw, file: string, dir: string, baseEnv: NodeJS.ProcessEnv = process.env): Record<string, Raw> {
-  const env: Record<string, string | undefined> = { ...readDotEnv(dir), ...baseEnv };
+  // the environment over the project directory's .env (compose) over the working directory's (buildx)
+  const env: Record<string, string | undefined> = { ...readDotEnv(process.cwd()), ...readDotEnv(dir), ...baseEnv };
   const services = doc['services'];
   if (services !== undefined && (typeof services !== 'object' || services === null || Array.isArray(services))) throw new ComposeError(`${file}: services must be a mapping`);
   const out: Record<string, Raw> = {};

@@ -1,10 +1,13 @@
 // HCL template expressions in bake files. The HCL parser (hcl2json) hands every expression back
 // as a `${…}` string, so bake evaluates them here: variable references, string/number/bool
 // literals, lists, function calls from buildx's stdlib subset below, `== != && || !`, `+ -` on
-// numbers and `c ? a : b`. `$${` is a literal `${`. Anything else fails naming the expression.
+// numbers, `c ? a : b` and user functions (`function` blocks). `$${` is a literal `${`. Anything
+// else fails naming the expression.
 
 export type Value = string | number | boolean | Value[];
 export type Lookup = (name: string) => Value;
+/** user-defined functions (bake's `function` blocks), by name */
+export type Funcs = Record<string, (args: Value[]) => Value>;
 
 export class ExprError extends Error {}
 
@@ -53,9 +56,9 @@ const FUNCS: Record<string, (a: Value[]) => Value> = {
 };
 
 /** Expands a template string: text with `${expr}` parts. A lone `${expr}` keeps its value's type. */
-export function evalTemplate(s: string, lookup: Lookup): Value {
+export function evalTemplate(s: string, lookup: Lookup, funcs: Funcs = {}): Value {
   const whole = /^\$\{([\s\S]*)\}$/.exec(s);
-  if (whole && matchingBrace(s, 1) === s.length - 1) return evalExpr(whole[1]!, lookup);
+  if (whole && matchingBrace(s, 1) === s.length - 1) return evalExpr(whole[1]!, lookup, funcs);
   let out = '';
   let i = 0;
   while (i < s.length) {
@@ -65,7 +68,7 @@ export function evalTemplate(s: string, lookup: Lookup): Value {
     } else if (s.startsWith('${', i)) {
       const end = matchingBrace(s, i + 1);
       if (end < 0) throw new ExprError(`unterminated \${ in "${s}"`);
-      out += str(evalExpr(s.slice(i + 2, end), lookup));
+      out += str(evalExpr(s.slice(i + 2, end), lookup, funcs));
       i = end + 1;
     } else out += s[i++];
   }
@@ -131,7 +134,7 @@ function lex(e: string): Tok[] {
   return toks;
 }
 
-export function evalExpr(e: string, lookup: Lookup): Value {
+export function evalExpr(e: string, lookup: Lookup, funcs: Funcs = {}): Value {
   const toks = lex(e);
   let p = 0;
   const where = `\${${e}}`;
@@ -205,7 +208,7 @@ export function evalExpr(e: string, lookup: Lookup): Value {
     const t = toks[p++];
     if (!t) throw new ExprError(`${where}: unexpected end`);
     if (t.k === 'num') return Number(t.v);
-    if (t.k === 'str') return evalTemplate(t.v, lookup);
+    if (t.k === 'str') return evalTemplate(t.v, lookup, funcs);
     if (t.k === 'op' && t.v === '(') {
       const v = ternary();
       expect(')');
@@ -230,8 +233,8 @@ export function evalExpr(e: string, lookup: Lookup): Value {
           if (!peek(')')) expect(',');
         }
         p++;
-        const f = FUNCS[t.v];
-        if (!f) throw new ExprError(`${where}: unknown function ${t.v} (known: ${Object.keys(FUNCS).join(', ')})`);
+        const f = Object.hasOwn(funcs, t.v) ? funcs[t.v] : FUNCS[t.v];
+        if (!f) throw new ExprError(`${where}: unknown function ${t.v} (known: ${[...Object.keys(funcs), ...Object.keys(FUNCS)].join(', ')})`);
         return f(args);
       }
       return lookup(t.v);

@@ -2,7 +2,7 @@
 // read into one shape — targets (with `inherits` folded in and `${VAR}` expanded) and groups.
 import fs from 'node:fs';
 import path from 'node:path';
-import { evalTemplate, ExprError, type Lookup, type Value } from './expr.js';
+import { evalTemplate, ExprError, type Funcs, type Lookup, type Value } from './expr.js';
 import { jsonErrorOffset } from './json-pos.js';
 
 export interface BakeTarget {
@@ -63,6 +63,7 @@ interface Parsed {
   dir: string;
   compose: boolean;
   variables: Record<string, unknown>;
+  functions: Record<string, Raw>;
   targets: Record<string, Raw>;
   groups: Record<string, Raw>;
 }
@@ -93,7 +94,7 @@ async function parseFile(file: string, env: NodeJS.ProcessEnv): Promise<Parsed> 
     throw new BakeFileError(`bake: cannot read ${shown(file)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   const dir = path.dirname(path.resolve(file));
-  const base = { file, dir, variables: {}, targets: {}, groups: {} };
+  const base = { file, dir, variables: {}, functions: {}, targets: {}, groups: {} };
   let doc: Raw;
   const yaml = async () => {
     const YAML = await import('yaml');
@@ -134,11 +135,38 @@ async function parseFile(file: string, env: NodeJS.ProcessEnv): Promise<Parsed> 
     return Object.fromEntries(Object.entries(v as Raw).map(([n, b]) => [n, one(b)]));
   };
   const variables = Object.fromEntries(Object.entries(blocks('variable')).map(([k, v]) => [k, v['default'] ?? '']));
-  return { ...base, compose: false, variables, targets: blocks('target'), groups: blocks('group') };
+  return { ...base, compose: false, variables, functions: blocks('function'), targets: blocks('target'), groups: blocks('group') };
+}
+
+/**
+ * bake's `function` blocks: `params = [a, b]` (hcl2json gives them as `${a}`), `result` an
+ * expression over the params and the variables; calls nest at most 32 deep (recursion ends there).
+ */
+function userFunctions(blocks: Record<string, Raw>, vars: () => Lookup, file: string): Funcs {
+  const funcs: Funcs = {};
+  let depth = 0;
+  for (const [name, b] of Object.entries(blocks)) {
+    const params = (Array.isArray(b['params']) ? b['params'] : []).map((p) => String(p).replace(/^\$\{(.*)\}$/, '$1').trim());
+    const bad = params.find((p) => !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(p));
+    if (bad !== undefined) throw new BakeFileError(`${file}: function "${name}": parameter ${bad} is not a name`);
+    const result = b['result'];
+    if (result === undefined) throw new BakeFileError(`${file}: function "${name}" has no result`);
+    funcs[name] = (args) => {
+      if (args.length !== params.length) throw new ExprError(`function ${name} takes ${params.length} argument(s), got ${args.length}`);
+      if (++depth > 32) throw new ExprError(`function ${name}: calls nest deeper than 32`);
+      try {
+        const local: Lookup = (n) => (params.includes(n) ? args[params.indexOf(n)]! : vars()(n));
+        return typeof result === 'string' ? evalTemplate(result, local, funcs) : (result as Value);
+      } finally {
+        depth--;
+      }
+    };
+  }
+  return funcs;
 }
 
 /** bake's variables: the environment over each variable's default; defaults may use other variables */
-function variableLookup(declared: Record<string, unknown>, env: NodeJS.ProcessEnv, file: string): Lookup {
+function variableLookup(declared: Record<string, unknown>, env: NodeJS.ProcessEnv, file: string, funcs: Funcs): Lookup {
   const values = new Map<string, Value>();
   const resolving: string[] = [];
   const lookup: Lookup = (name) => {
@@ -148,7 +176,7 @@ function variableLookup(declared: Record<string, unknown>, env: NodeJS.ProcessEn
     if (resolving.includes(name)) throw new ExprError(`variable cycle ${[...resolving, name].join(' → ')}`);
     resolving.push(name);
     const d = declared[name];
-    const v: Value = env[name] !== undefined ? env[name]! : (evaluate(d, lookup, `${file}: variable "${name}"`) as Value);
+    const v: Value = env[name] !== undefined ? env[name]! : (evaluate(d, lookup, `${file}: variable "${name}"`, funcs) as Value);
     resolving.pop();
     values.set(name, v);
     return v;
@@ -156,17 +184,17 @@ function variableLookup(declared: Record<string, unknown>, env: NodeJS.ProcessEn
   return lookup;
 }
 
-function evaluate(x: unknown, lookup: Lookup, where: string): unknown {
+function evaluate(x: unknown, lookup: Lookup, where: string, funcs: Funcs): unknown {
   if (typeof x === 'string') {
     try {
-      return evalTemplate(x, lookup);
+      return evalTemplate(x, lookup, funcs);
     } catch (e) {
       if (e instanceof ExprError) throw new BakeFileError(`${where}: ${e.message}`);
       throw e;
     }
   }
-  if (Array.isArray(x)) return x.map((v) => evaluate(v, lookup, where));
-  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, evaluate(v, lookup, where)]));
+  if (Array.isArray(x)) return x.map((v) => evaluate(v, lookup, where, funcs));
+  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, evaluate(v, lookup, where, funcs)]));
   return x;
 }
 
@@ -179,17 +207,21 @@ export async function readBakeFiles(files: string[], env: NodeJS.ProcessEnv = pr
   // variables are shared by every bake file of the set, as buildx combines them into one body
   const declared: Record<string, unknown> = {};
   for (const p of parsed) Object.assign(declared, p.variables);
-  const lookup = variableLookup(declared, env, names);
+  const fnBlocks: Record<string, Raw> = {};
+  for (const p of parsed) Object.assign(fnBlocks, p.functions);
+  let lookup: Lookup = () => '';
+  const funcs = userFunctions(fnBlocks, () => lookup, names);
+  lookup = variableLookup(declared, env, names, funcs);
   const raw: Record<string, Raw> = {};
   const groups: BakeFile['groups'] = {};
   for (const p of parsed) {
     for (const [name, body] of Object.entries(p.targets)) {
-      const t = p.compose ? body : (evaluate(body, lookup, `${shown(p.file)}: target "${name}"`) as Raw);
+      const t = p.compose ? body : (evaluate(body, lookup, `${shown(p.file)}: target "${name}"`, funcs) as Raw);
       // a relative context is relative to the file that set it
       if (t['context'] !== undefined) t['__dir'] = p.dir;
       raw[name] = mergeTarget(raw[name] ?? { __dir: p.dir }, t);
     }
-    for (const [name, body] of Object.entries(p.groups)) groups[name] = { targets: strList((evaluate(body, lookup, `${shown(p.file)}: group "${name}"`) as Raw)['targets']) };
+    for (const [name, body] of Object.entries(p.groups)) groups[name] = { targets: strList((evaluate(body, lookup, `${shown(p.file)}: group "${name}"`, funcs) as Raw)['targets']) };
   }
   // compose: every service is in the default group (unless a bake file of the set names one)
   const composeNames = parsed.filter((p) => p.compose).flatMap((p) => Object.keys(p.targets));
