@@ -156,6 +156,19 @@ describeWith(['engine'], 'kiln bake: one job', () => {
     expect(hist.filter((h) => h.name === 'bake ok bad').map((h) => h.status)).toEqual(['failed']);
   });
 
+  it('a failed export is reported against the target whose output it was, even when targets share the result', () => {
+    write('export/Dockerfile', `FROM busybox:local\nRUN echo same-${salt} > /same\n`);
+    write('export/blocker', 'a file, so no directory can be made under it\n');
+    write('export/docker-bake.hcl', `target "one" {\n  output = ["type=local,dest=out-one"]\n}\ntarget "two" {\n  output = ["type=local,dest=blocker/out"]\n}\n`);
+    const r = kiln(['bake', 'one', 'two', '--progress', 'rawjson'], path.join(dir, 'export'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/target two: ERROR: .*blocker\/out/);
+    const results = lines(r.stdout).filter((e) => e['type'] === 'result');
+    // one vertex, two targets: the error is two's
+    expect(results[0]!['output']).toBe(results[1]!['output']);
+    expect(results.map((e) => [e['target'], e['error'] !== undefined])).toEqual([['one', false], ['two', true]]);
+  });
+
   it('through kiln serve (--addr), a failing target stops its siblings: none runs on after the job ends', async () => {
     const serve = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, KILN_ROOT: root, DOCKER_HOST }, stdio: ['ignore', 'pipe', 'pipe'] });
     try {

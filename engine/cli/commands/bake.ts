@@ -145,8 +145,12 @@ export async function runBake(names: string[], f: BakeFlags, root?: string): Pro
     await Promise.race([end, new Promise((res) => setTimeout(res, 5000).unref())]);
     un();
     printer.done();
-    // the job's exports are the targets' in order; a failure belongs to the first target holding its vertex
-    const failedIn = r.ok ? undefined : (selected.find((n) => r.error?.vertex && members.get(n)!.has(r.error.vertex)) ?? selected[selected.length - 1]);
+    // the job's exports are the targets' in order; a failure belongs to the first target holding
+    // its vertex, or for a failed export (`export:JOB:N`) to the target of the Nth output
+    const exportNo = /^export:.*:(\d+)$/.exec(r.error?.vertex ?? '');
+    let below = 0;
+    const exporter = exportNo ? selected.find((_, i) => (below += targets[i]!.outputs?.length ?? 0) > Number(exportNo[1])) : undefined;
+    const failedIn = r.ok ? undefined : (exporter ?? selected.find((n) => r.error?.vertex && members.get(n)!.has(r.error.vertex)) ?? selected[selected.length - 1]);
     let at = 0;
     const results = selected.map((n, i) => {
       const count = targets[i]!.outputs?.length ?? 0;
