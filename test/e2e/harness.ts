@@ -4,10 +4,12 @@
 // a client does: over HTTP with the token from that URL (engine/control/client.ts).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { connectHttp, type HttpControlAPI } from '../../engine/control/client.js';
-import { CHROMIUM } from '../helpers/env.js';
+import { CHROMIUM, DOCKER_HOST } from '../helpers/env.js';
 
 export const SHOTS = path.resolve('test-results/e2e');
 
@@ -115,4 +117,39 @@ export async function serveKiln(opts: { root: string; dockerHost?: string }): Pr
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+}
+
+/** What one suite drives: its own `kiln serve`, one Chromium and one page on the served editor. */
+export interface EditorSession {
+  browser: Browser;
+  page: Page;
+  srv: Served;
+  /** the suite's scratch directory (the service's KILN_ROOT is root/ inside it) */
+  tmp: string;
+  /** saves a screenshot of the page as SHOTS/<name>.png */
+  shot(name: string): Promise<void>;
+}
+
+/**
+ * Registers the suite's beforeAll/afterAll (call it inside the describe) and returns the session,
+ * filled in once beforeAll has run: the renderer built, `kiln serve` started on a fresh root
+ * against `dockerHost` (default: the test engine), and a page open on its URL.
+ */
+export function editorSession(name: string, opts: { dockerHost?: string; viewport?: { width: number; height: number } } = {}): EditorSession {
+  const s = {} as EditorSession;
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await buildRenderer();
+    s.tmp = fs.mkdtempSync(path.join(os.tmpdir(), `kiln-e2e-${name}-`));
+    s.srv = await serveKiln({ root: path.join(s.tmp, 'root'), dockerHost: opts.dockerHost ?? DOCKER_HOST });
+    s.browser = await launchChromium();
+    s.page = await s.browser.newPage({ viewport: opts.viewport ?? { width: 1400, height: 900 } });
+    s.shot = async (shot) => void (await s.page.screenshot({ path: path.join(SHOTS, `${shot}.png`) }));
+    await s.page.goto(s.srv.url);
+  }, 180_000);
+  afterAll(async () => {
+    await s.browser?.close();
+    await s.srv?.close();
+  });
+  return s;
 }

@@ -4,14 +4,12 @@
 // test writes a file of BuildKit's shape itself: meta ARGs, base stages, stages built FROM other
 // stages, RUN --mount=from= and cache mounts, COPY --from=, heredocs, line continuations and
 // scratch export stages.
-import { it, expect, beforeAll, afterAll } from 'vitest';
+import { it, expect } from 'vitest';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { describeWith, DOCKER_HOST } from '../helpers/env.js';
+import { describeWith } from '../helpers/env.js';
 import { dockerfileToGraph } from '../../engine/frontend/graph/dockerfile.js';
-import { buildRenderer, launchChromium, serveKiln, SHOTS, type Served } from './harness.js';
+import { editorSession } from './harness.js';
 
 /** 48 stages and a final one (49), about 500 lines, in the shape of BuildKit's Dockerfile. Returns the text and stage names. */
 export function bigDockerfile(stages = 48): { text: string; names: string[] } {
@@ -67,31 +65,13 @@ export function bigDockerfile(stages = 48): { text: string; names: string[] } {
 }
 
 describeWith(['engine', 'browser'], 'editor: a 49-stage Dockerfile opens, renders every node inside its stage frame, and lays out in reasonable time (kiln serve)', () => {
-  let browser: Browser;
-  let page: Page;
-  let srv: Served;
-  let tmp: string;
-
-  beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await buildRenderer();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-e2e-big-'));
-    srv = await serveKiln({ root: path.join(tmp, 'root'), dockerHost: DOCKER_HOST });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(srv.url);
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.close();
-  });
+  const ui = editorSession('big');
 
   it('opens 49 stages as 49 frames holding all their nodes, laid out without overlap, and reports open → rendered time', async () => {
     const { text, names } = bigDockerfile();
     const lines = text.split('\n').length;
     expect(lines).toBeGreaterThanOrEqual(480);
-    const df = path.join(tmp, 'big.Dockerfile');
+    const df = path.join(ui.tmp, 'big.Dockerfile');
     fs.writeFileSync(df, text);
     const stageCount = names.length;
     // what the editor should draw: the Dockerfile frontend's graph of the same file
@@ -102,12 +82,12 @@ describeWith(['engine', 'browser'], 'editor: a 49-stage Dockerfile opens, render
     const times: number[] = [];
     for (let round = 0; round < 3; round++) {
       if (round) {
-        page.once('dialog', (d) => d.accept());
-        await page.reload();
+        ui.page.once('dialog', (d) => d.accept());
+        await ui.page.reload();
       }
-      await page.getByRole('button', { name: 'Start from an example' }).waitFor();
+      await ui.page.getByRole('button', { name: 'Start from an example' }).waitFor();
       // the page notes when every frame and node is in the DOM; t0 is taken in the page just before the file is handed over
-      await page.evaluate((w0) => {
+      await ui.page.evaluate((w0) => {
         const w = window as unknown as { __t0?: number; __laidOut?: number };
         const check = () => {
           if (w.__laidOut === undefined && document.querySelectorAll('[data-testid="frame"]').length >= w0.frames && document.querySelectorAll('.knode').length >= w0.nodes) w.__laidOut = performance.now();
@@ -115,13 +95,13 @@ describeWith(['engine', 'browser'], 'editor: a 49-stage Dockerfile opens, render
         delete w.__laidOut;
         new MutationObserver(check).observe(document.body, { subtree: true, childList: true });
       }, want);
-      const chooser = page.waitForEvent('filechooser');
-      await page.getByRole('button', { name: 'Open Dockerfile…' }).first().click();
+      const chooser = ui.page.waitForEvent('filechooser');
+      await ui.page.getByRole('button', { name: 'Open Dockerfile…' }).first().click();
       const fc = await chooser;
-      await page.evaluate(() => ((window as unknown as { __t0?: number }).__t0 = performance.now()));
+      await ui.page.evaluate(() => ((window as unknown as { __t0?: number }).__t0 = performance.now()));
       await fc.setFiles(df);
-      await expect.poll(() => page.evaluate(() => (window as unknown as { __laidOut?: number }).__laidOut !== undefined), { timeout: 60_000 }).toBe(true);
-      const ms = await page.evaluate(() => {
+      await expect.poll(() => ui.page.evaluate(() => (window as unknown as { __laidOut?: number }).__laidOut !== undefined), { timeout: 60_000 }).toBe(true);
+      const ms = await ui.page.evaluate(() => {
         const w = window as unknown as { __t0: number; __laidOut: number };
         return w.__laidOut - w.__t0;
       });
@@ -129,22 +109,22 @@ describeWith(['engine', 'browser'], 'editor: a 49-stage Dockerfile opens, render
     }
     console.log(`49-stage Dockerfile (${lines} lines, ${stageCount} stages incl. final, ${want.nodes} nodes): open → all rendered in ${times.join(' ms, ')} ms (3 opens)`);
     // let the initial zoom-to-fit settle before measuring boxes
-    await page.waitForTimeout(300);
+    await ui.page.waitForTimeout(300);
 
     // every stage is a frame titled with its name, and every node of the graph is drawn once
-    const titles = await page.getByTestId('frame-title').allTextContents();
+    const titles = await ui.page.getByTestId('frame-title').allTextContents();
     expect(new Set(titles)).toEqual(new Set(names));
     expect(titles).toHaveLength(stageCount);
-    const drawn = await page.locator('.knode').evaluateAll((els) => els.map((e) => e.getAttribute('data-nodeid')));
+    const drawn = await ui.page.locator('.knode').evaluateAll((els) => els.map((e) => e.getAttribute('data-nodeid')));
     expect(new Set(drawn)).toEqual(new Set(doc.nodes.map((n) => n.id)));
     expect(drawn).toHaveLength(want.nodes);
 
     type Rect = { x: number; y: number; w: number; h: number };
-    const frames = new Map((await page.getByTestId('frame').evaluateAll((els) => els.map((e) => {
+    const frames = new Map((await ui.page.getByTestId('frame').evaluateAll((els) => els.map((e) => {
       const r = e.getBoundingClientRect();
       return [e.getAttribute('data-group')!, { x: r.x, y: r.y, w: r.width, h: r.height }] as const;
     }))) as [string, Rect][]);
-    const nodes = new Map((await page.locator('.knode').evaluateAll((els) => els.map((e) => {
+    const nodes = new Map((await ui.page.locator('.knode').evaluateAll((els) => els.map((e) => {
       const r = e.getBoundingClientRect();
       return [e.getAttribute('data-nodeid')!, { x: r.x, y: r.y, w: r.width, h: r.height }] as const;
     }))) as [string, Rect][]);
@@ -168,8 +148,8 @@ describeWith(['engine', 'browser'], 'editor: a 49-stage Dockerfile opens, render
       expect(apart, `frames ${na} and ${nb} overlap`).toBe(true);
     }
     // edges follow FROM <stage>, COPY --from and RUN --mount from=
-    expect(await page.locator('.react-flow__edge').count()).toBeGreaterThan(100);
-    await page.screenshot({ path: path.join(SHOTS, 'big-dockerfile-dark.png') });
+    expect(await ui.page.locator('.react-flow__edge').count()).toBeGreaterThan(100);
+    await ui.shot('big-dockerfile-dark');
     // a sanity bound only (the figures are printed above): compound dagre took 3.5–5.5 s here
     const median = [...times].sort((a, b) => a - b)[1]!;
     expect(median).toBeLessThan(15_000);
