@@ -6,6 +6,15 @@ import { collect } from './options.js';
 
 export const VERSION = '0.1.0';
 
+/**
+ * commander reads any `--no-X` flag as the negation of `--X`; `--no-cache-filter <stage>` is a
+ * value option of its own (docker build's name), so it must not be (attribute: noCacheFilter).
+ */
+function literalNo(o: Option): Option {
+  o.negate = false;
+  return o;
+}
+
 export function program(run: (code: number) => void): Command {
   const p = new Command('kiln').description('A container build engine with BuildKit\'s architecture').version(VERSION, '-v, --version').exitOverride().showSuggestionAfterError();
   const root = () => process.env.KILN_ROOT;
@@ -23,7 +32,7 @@ export function program(run: (code: number) => void): Command {
       .option('--secret <id=…,src=…|env=…>', 'secret (repeatable)', collect, [])
       .option('--ssh <default|id=socket>', 'ssh agent socket', collect, [])
       .option('--no-cache', 'do not use the cache')
-      .addOption(new Option('--no-cache-filter-stage <stage>', 'do not cache these stages (repeatable); written --no-cache-filter').argParser(collect).default([]))
+      .addOption(literalNo(new Option('--no-cache-filter <stage>', 'do not use the cache for this stage (repeatable, or comma-separated)').argParser(collect).default([])))
       .addOption(new Option('--network <mode>', 'network for RUN').choices(['default', 'none', 'host']))
       .option('-o, --output <spec>', 'type=…,k=v (repeatable)', collect, [])
       .option('--cache-from <spec>', 'import build cache: type=local,src=DIR[,tag=T] (repeatable)', collect, [])
@@ -128,8 +137,7 @@ export async function main(argv: string[]): Promise<void> {
   let code = 0;
   const p = program((c) => (code = c));
   try {
-    // commander would read `--no-cache-filter` as the negation of a `--cache-filter` flag
-    await p.parseAsync(argv.map((a) => (a === '--no-cache-filter' ? '--no-cache-filter-stage' : a.startsWith('--no-cache-filter=') ? '--no-cache-filter-stage=' + a.slice(18) : a)));
+    await p.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       code = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;

@@ -184,7 +184,11 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
       let noCache: boolean | string[] | undefined = o.noCache ? true : undefined;
       if (!noCache && o.noCacheFilter?.length) {
         const groups = new Set(o.noCacheFilter);
-        noCache = def.vertices.filter((v) => v.metadata?.group && groups.has(v.metadata.group)).map((v) => v.digest);
+        // as in BuildKit, a vertex that ignores the cache offers no cache key, so nothing built on it
+        // can be a cache hit either (else a cached descendant would hide the stage: it never re-ran)
+        const ignored = new Set<string>();
+        for (const v of def.vertices) if ((v.metadata?.group && groups.has(v.metadata.group)) || v.inputs.some((i) => ignored.has(i.digest))) ignored.add(v.digest);
+        noCache = [...ignored];
       }
       const target = o.exportVertex;
       const cacheCtx = { jobId: id, cache: eng.cache, worker: eng.worker, emit };

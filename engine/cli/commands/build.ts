@@ -16,7 +16,7 @@ export interface BuildFlags {
   secret: string[];
   ssh: string[];
   cache: boolean;
-  noCacheFilterStage?: string[];
+  noCacheFilter?: string[];
   network?: string;
   output: string[];
   cacheFrom: string[];
@@ -57,8 +57,11 @@ export async function buildRequest(contextArg: string, f: BuildFlags): Promise<S
   const text = fs.readFileSync(file, 'utf8');
   const rel = path.relative(context, file);
   const name = rel.startsWith('..') ? file : rel;
-  const input: SolveRequest['input'] = file.endsWith('.kiln.json')
-    ? { kind: 'graph', document: JSON.parse(text) as unknown, context, ...(f.target ? { target: f.target } : {}) }
+  const isGraph = file.endsWith('.kiln.json');
+  // a graph document has no ARGs and names its local sources itself: refuse rather than ignore
+  if (isGraph && (f.buildArg.length || f.buildContext.length)) throw new UsageError(`${f.buildArg.length ? '--build-arg' : '--build-context'} applies to Dockerfiles only, not to the graph document ${path.basename(file)}`);
+  const input: SolveRequest['input'] = isGraph
+    ? { kind: 'graph', document: parseJson(text, file), context, ...(f.target ? { target: f.target } : {}) }
     : {
         kind: 'dockerfile',
         dockerfile: text,
@@ -66,7 +69,7 @@ export async function buildRequest(contextArg: string, f: BuildFlags): Promise<S
         context,
         ...(f.target ? { target: f.target } : {}),
         buildArgs: parseKeyValues(f.buildArg, '--build-arg'),
-        buildContexts: parseKeyValues(f.buildContext, '--build-context'),
+        buildContexts: localContexts(parseKeyValues(f.buildContext, '--build-context')),
       };
   return {
     id: randomUUID(),
@@ -74,16 +77,53 @@ export async function buildRequest(contextArg: string, f: BuildFlags): Promise<S
     options: {
       outputs,
       ...(f.cache === false ? { noCache: true } : {}),
-      ...(f.noCacheFilterStage?.length ? { noCacheFilter: f.noCacheFilterStage.flatMap((s) => s.split(',')) } : {}),
+      ...(f.noCacheFilter?.length ? { noCacheFilter: f.noCacheFilter.flatMap((s) => s.split(',')) } : {}),
       ...(f.network ? { network: f.network as 'default' } : {}),
       ...(Object.keys(secrets).length ? { secrets } : {}),
-      ...(f.ssh.length ? { ssh: f.ssh } : {}),
+      ...(f.ssh.length ? { ssh: f.ssh.map(sshSpec) } : {}),
       ...(f.allow.includes('security.insecure') ? { allowInsecure: true } : {}),
       ...(cacheFrom.length ? { cacheFrom } : {}),
       ...(cacheTo.length ? { cacheTo } : {}),
       name: f.tag[0] ?? name,
     },
   };
+}
+
+/**
+ * `--build-context name=dir` is relative to this cwd (as in docker buildx), not to the context;
+ * the service resolves against the context, so local dirs are made absolute here. Sources with a
+ * scheme (docker-image://, https://, target:) pass through.
+ */
+function localContexts(m: Record<string, string>): Record<string, string> {
+  for (const [k, v] of Object.entries(m)) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.startsWith('target:')) continue;
+    const abs = path.resolve(v);
+    if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new UsageError(`--build-context ${k}=${v}: ${abs} is not a directory`);
+    m[k] = abs;
+  }
+  return m;
+}
+
+/**
+ * `--ssh default` is this shell's agent (SSH_AUTH_SOCK), as docker buildx reads it on the client;
+ * sent as `default=/abs/socket` so a `kiln serve` on this machine forwards the same agent.
+ */
+function sshSpec(spec: string): string {
+  const [id, sock] = spec.includes('=') ? [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)] : [spec, process.env.SSH_AUTH_SOCK];
+  if (!id) throw new UsageError(`--ssh ${spec}: expected default or ID=SOCKET`);
+  if (!sock) throw new UsageError(`--ssh ${spec}: SSH_AUTH_SOCK is not set; start an agent (eval $(ssh-agent)) or pass ${id}=/path/to/socket`);
+  const abs = path.resolve(sock);
+  if (!fs.existsSync(abs)) throw new UsageError(`--ssh ${spec}: ${abs}: no such socket`);
+  return `${id}=${abs}`;
+}
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    // bad input like a Dockerfile syntax error: exit 1, naming the file
+    throw new Error(`${path.basename(file)}: not valid JSON: ${(e as Error).message}`);
+  }
 }
 
 /** Prints the failure as BuildKit's CLI does: message, Dockerfile excerpt with the line marked, log tail. */
