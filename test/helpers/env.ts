@@ -17,7 +17,10 @@ const missing = (process.env.KILN_TEST_MISSING ?? '').split(',').filter(Boolean)
 /** describe() that runs only when `parts` (engine, registry, browser, buildkit) are up. */
 export function describeWith(parts: string[], name: string, fn: () => void): void {
   const absent = parts.filter((p) => missing.includes(p));
-  if (absent.length === 0) return describe(name, fn);
+  if (absent.length === 0) {
+    describe(name, fn);
+    return;
+  }
   if (process.env.CI === 'true') {
     describe(name, () => {
       throw new Error(`CI=true and ${absent.join(', ')} could not be provisioned`);

@@ -24,7 +24,8 @@ export async function tarEntries(file: string): Promise<Map<string, TarEntryInfo
       const name = h.name.replace(/^(\.\/)+/, '').replace(/^\/+/, '').replace(/\/+$/, '');
       const hash = createHash('sha256');
       let size = 0;
-      stream.on('data', (d: Buffer) => {
+      stream.on('data', (chunk: unknown) => {
+        const d = chunk as Buffer;
         hash.update(d);
         size += d.length;
       });
@@ -95,7 +96,8 @@ export async function flattenLayers(layers: NodeJS.ReadableStream[]): Promise<Ma
         const name = h.name.replace(/^(\.\/)+/, '').replace(/^\/+/, '').replace(/\/+$/, '');
         const hash = createHash('sha256');
         let size = 0;
-        stream.on('data', (d: Buffer) => {
+        stream.on('data', (chunk: unknown) => {
+        const d = chunk as Buffer;
           hash.update(d);
           size += d.length;
         });

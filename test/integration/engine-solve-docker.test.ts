@@ -26,7 +26,7 @@ async function files(r: Result): Promise<Map<string, string>> {
     const done = new Promise<void>((resolve, reject) => {
       extract.on('entry', (h, stream, next) => {
         const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('data', (c: unknown) => chunks.push(c as Buffer));
         stream.on('end', () => {
           if (h.type === 'file') out.set(h.name.replace(/^\.?\/*/, '/'), Buffer.concat(chunks).toString());
           next();

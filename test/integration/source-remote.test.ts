@@ -36,7 +36,7 @@ async function files(r: Result): Promise<Map<string, { data: string; mode: numbe
     const ex = tar.extract();
     ex.on('entry', (h, s, next) => {
       const chunks: Buffer[] = [];
-      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('data', (d: unknown) => chunks.push(d as Buffer));
       s.on('end', () => {
         out.set(h.name.replace(/^\.\//, '').replace(/\/$/, ''), { data: Buffer.concat(chunks).toString(), mode: (h.mode ?? 0) & 0o7777 });
         next();
@@ -124,7 +124,7 @@ describeWith(['engine', 'registry'], 'sources: image pull from a registry', () =
     const [repo, tag] = [ref.slice(0, ref.lastIndexOf(':')), ref.slice(ref.lastIndexOf(':') + 1)];
     await docker.getImage(BUSYBOX).tag({ repo, tag });
     await new Promise<void>((res, rej) =>
-      docker.getImage(ref).push({ authconfig: { serveraddress: REGISTRY } }, (err: unknown, stream: NodeJS.ReadableStream) => (err ? rej(err) : docker.modem.followProgress(stream, (e: unknown) => (e ? rej(e) : res())))),
+      docker.getImage(ref).push({ authconfig: { serveraddress: REGISTRY } }, (err: unknown, stream?: NodeJS.ReadableStream) => (err ? rej(err) : docker.modem.followProgress(stream!, (e: unknown) => (e ? rej(e) : res())))),
     );
     await docker.getImage(ref).remove({ noprune: true });
     await expect(docker.getImage(ref).inspect()).rejects.toThrow();
@@ -149,8 +149,8 @@ describeWith(['engine', 'registry'], 'sources: image pull with registry auth', (
     const ref = `${repo}:${tag}`;
     await docker.getImage(BUSYBOX).tag({ repo, tag });
     await new Promise<void>((res, rej) =>
-      docker.getImage(ref).push({ authconfig: { username: 'kiln', password: 'kiln', serveraddress: AUTH_REGISTRY } }, (err: unknown, stream: NodeJS.ReadableStream) =>
-        err ? rej(err) : docker.modem.followProgress(stream, (e: unknown, out: { error?: string }[]) => (e ? rej(e) : out.some((o) => o.error) ? rej(new Error(String(out.find((o) => o.error)?.error))) : res())),
+      docker.getImage(ref).push({ authconfig: { username: 'kiln', password: 'kiln', serveraddress: AUTH_REGISTRY } }, (err: unknown, stream?: NodeJS.ReadableStream) =>
+        err ? rej(err) : docker.modem.followProgress(stream!, (e: unknown, out: { error?: string }[]) => (e ? rej(e) : out.some((o) => o.error) ? rej(new Error(String(out.find((o) => o.error)?.error))) : res())),
       ),
     );
     await docker.getImage(ref).remove({ noprune: true });

@@ -34,7 +34,7 @@ async function files(r: Result): Promise<Map<string, string>> {
     const ex = tar.extract();
     ex.on('entry', (h, s, next) => {
       const chunks: Buffer[] = [];
-      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('data', (d: unknown) => chunks.push(d as Buffer));
       s.on('end', () => {
         const name = h.name.replace(/^\.\//, '');
         const base = name.split('/').pop()!;

@@ -44,7 +44,7 @@ async function filesOf(r: Result): Promise<Map<string, { data: string; mode: num
     const ex = tar.extract();
     ex.on('entry', (h, s, next) => {
       const chunks: Buffer[] = [];
-      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('data', (d: unknown) => chunks.push(d as Buffer));
       s.on('end', () => {
         out.set(h.name.replace(/\/$/, ''), { data: Buffer.concat(chunks).toString(), mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, type: h.type ?? 'file' });
         next();
@@ -64,7 +64,7 @@ async function ownFiles(top: Result, base: Result): Promise<Map<string, { data: 
     const ex = tar.extract();
     ex.on('entry', (h, s, next) => {
       const chunks: Buffer[] = [];
-      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('data', (d: unknown) => chunks.push(d as Buffer));
       s.on('end', () => {
         out.set(h.name.replace(/\/$/, ''), { data: Buffer.concat(chunks).toString(), mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, type: h.type ?? 'file' });
         next();

@@ -33,7 +33,7 @@ async function layerEntries(r: Result, index = -1): Promise<Map<string, { type: 
   const ex = tar.extract();
   ex.on('entry', (h, s, next) => {
     const chunks: Buffer[] = [];
-    s.on('data', (d: Buffer) => chunks.push(d));
+    s.on('data', (d: unknown) => chunks.push(d as Buffer));
     s.on('end', () => {
       out.set(h.name.replace(/\/$/, ''), { type: h.type ?? 'file', body: Buffer.concat(chunks).toString(), mode: h.mode ?? 0 });
       next();

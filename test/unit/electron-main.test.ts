@@ -197,6 +197,7 @@ function recordingService() {
     workers: rec('workers', []),
     info: rec('info', info),
     graph: rec('graph', { stages: [], vertices: [], warnings: [] }),
+    project: rec('project', { file: '/p/docker-bake.json', dir: '/p', targets: [] }),
     close: () => void calls.push({ method: 'close', args: [] }),
   };
   return { svc, calls, streams, info, stopped: () => stopped };
