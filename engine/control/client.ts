@@ -1,6 +1,8 @@
 // ControlAPI over HTTP + WebSocket (a running `kiln serve`): what `kiln build --addr` and the
 // browser-served editor use. Responses are validated with the same schemas the server checks
 // requests with.
+import http from 'node:http';
+import https from 'node:https';
 import WebSocket from 'ws';
 import type { ControlAPI } from './api.js';
 import type { ProgressEvent } from '../solver/types.js';
@@ -30,15 +32,15 @@ export function connectHttp(url: string, token: string): HttpControlAPI {
   const api = (m: string) => new URL(`/api/${m}`, base).href;
 
   async function call(method: RpcMethod, body: unknown): Promise<unknown> {
-    const res = await fetch(api(method), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
-    const text = await res.text();
+    const res = await post(api(method), token, JSON.stringify(body ?? {}));
+    const text = res.text;
     let data: unknown;
     try {
       data = text ? JSON.parse(text) : undefined;
     } catch {
       throw new HttpApiError(`${method}: HTTP ${res.status}: ${text.slice(0, 200)}`, res.status);
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       const e = data as { error?: string; code?: string } | undefined;
       throw new HttpApiError(e?.error ?? `${method}: HTTP ${res.status}`, res.status, e?.code);
     }
@@ -122,4 +124,28 @@ export function connectHttp(url: string, token: string): HttpControlAPI {
       ws?.close();
     },
   };
+}
+
+/**
+ * One POST over node:http. Why not fetch: its first use loads undici and compiles its llhttp
+ * WebAssembly, and the process then waits at exit for the background tier-up (≈35 ms to load,
+ * ≈200 ms at exit, measured on `kiln du --addr`) — longer than the call itself.
+ */
+function post(url: string, token: string, body: string): Promise<{ status: number; text: string }> {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      u,
+      { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -26,6 +26,8 @@ export interface ControlServiceOptions {
   root?: string;
   dockerHost?: string;
   parallelism?: number;
+  /** where `-o …,dest=-` writes: the CLI's own stdout (an embedded service only) */
+  stdout?: import('node:stream').Writable;
 }
 
 export type ControlService = ControlAPI & { close(): Promise<void>; readonly root: string; /** the engine's image resolver (bake converts Dockerfiles itself) */ resolveImage(ref: string): Promise<ResolvedImage> };
@@ -216,6 +218,7 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
               ...(imageConfig ? { imageConfig } : {}),
               worker: eng.worker,
               signal: ac.signal,
+              ...(opts.stdout ? { stdout: opts.stdout } : {}),
               onProgress: (p) => emit({ type: 'status', jobId: id, vertex: vid, id: p.id, current: p.current, ...(p.total !== undefined ? { total: p.total } : {}), timestamp: Date.now() }),
             });
             exports.push(r);

@@ -21,7 +21,7 @@ describe('docker endpoint resolution', () => {
   it('uses the default socket when nothing is configured', () => {
     const ep = resolveEndpoint(undefined, { env: {}, home: home(), socketExists: (p) => p === '/var/run/docker.sock' });
     expect(ep).toEqual({ host: DEFAULT_SOCKET, from: 'default' });
-    expect(dockerodeOptions(ep)).toEqual({ socketPath: '/var/run/docker.sock' });
+    expect(dockerodeOptions(ep)).toMatchObject({ socketPath: '/var/run/docker.sock' });
   });
 
   it("falls back to scripts/engine-up's private engine when there is no system socket", () => {

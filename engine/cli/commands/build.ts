@@ -44,6 +44,8 @@ export async function buildRequest(contextArg: string, f: BuildFlags): Promise<S
     for (const o of f.output) outputs.push(parseOutputSpec(o));
     if (f.tag.length) for (const o of outputs) if ((o.type === 'image' || o.type === 'docker' || o.type === 'registry') && !o.attrs['name']) o.attrs['name'] = f.tag.join(',');
   } else if (f.tag.length) outputs.push({ type: 'docker', attrs: { name: f.tag.join(',') } });
+  // destinations are written by the service, whose directory need not be this one
+  for (const o of outputs) if (o.attrs['dest'] && o.attrs['dest'] !== '-') o.attrs['dest'] = path.resolve(o.attrs['dest']);
   const { parseCacheSpec } = await import('../../control/remotecache/spec.js');
   // directories are the service's (like the context): made absolute here, against this cwd
   const cacheSpec = (raw: string, flag: '--cache-to' | '--cache-from', k: 'dest' | 'src') => {
@@ -138,7 +140,8 @@ export function formatFailure(r: SolveResponse): string {
 
 export async function runBuild(contextArg: string, f: BuildFlags, root?: string): Promise<number> {
   const req = await buildRequest(contextArg, f);
-  const c = await connect({ ...(f.addr ? { addr: f.addr } : {}), ...(f.token ? { token: f.token } : {}), ...(root ? { root } : {}) });
+  const toStdout = req.options?.outputs?.some((o) => o.attrs['dest'] === '-') ?? false;
+  const c = await connect({ ...(f.addr ? { addr: f.addr } : {}), ...(f.token ? { token: f.token } : {}), ...(root ? { root } : {}), useServe: !toStdout });
   const printer = makePrinter(f.progress, process.stderr, process.stdout);
   let ended!: () => void;
   const endP = new Promise<void>((r) => (ended = r));

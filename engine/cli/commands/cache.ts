@@ -3,7 +3,7 @@ import { connect } from '../connect.js';
 import { formatSize, parseDuration, parseSize } from '../options.js';
 
 export async function runDu(f: { verbose?: boolean; format?: string; addr?: string; token?: string }, root?: string): Promise<number> {
-  const c = await connect({ ...f, ...(root ? { root } : {}) });
+  const c = await connect({ ...f, ...(root ? { root } : {}), useServe: true });
   try {
     const du = await c.api.du();
     if (f.format === 'json') {
@@ -31,7 +31,7 @@ export async function runPrune(f: { all?: boolean; keepStorage?: string; keepDur
     ...(f.keepDuration ? { keepDurationMs: parseDuration(f.keepDuration) } : {}),
     ...(f.filter.length ? { filters: f.filter } : {}),
   };
-  const c = await connect({ ...f, ...(root ? { root } : {}) });
+  const c = await connect({ ...f, ...(root ? { root } : {}), useServe: true });
   try {
     const r = await c.api.prune(req);
     if (f.format === 'json') process.stdout.write(JSON.stringify(r, null, 2) + '\n');

@@ -9,7 +9,7 @@ function logTail(log: string): string[] {
 }
 
 export async function runHistory(sub: string, id: string | undefined, f: { format?: string; addr?: string; token?: string }, root?: string): Promise<number> {
-  const c = await connect({ ...f, ...(root ? { root } : {}) });
+  const c = await connect({ ...f, ...(root ? { root } : {}), useServe: true });
   try {
     if (sub === 'show') {
       const h = id ? await c.api.historyGet(id) : undefined;

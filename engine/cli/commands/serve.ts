@@ -46,6 +46,12 @@ export async function runServe(f: { listen?: string; port?: string }, root?: str
   const svc = await createControlService(root ? { root } : {});
   const token = createToken(svc.root);
   const server = await startServer({ api: svc, token, host, port });
+  const { writeServeRecord, removeServeRecord } = await import('../../control/http/owner.js');
+  const base = new URL(server.url);
+  base.search = '';
+  // unless it listens on every address, the CLI on this root reaches it where it listens
+  if (base.hostname === '0.0.0.0' || base.hostname === '[::]') base.hostname = '127.0.0.1';
+  writeServeRecord(svc.root, base.href);
   const info = await svc.info();
   if (!info.engine.ok) process.stderr.write(`WARNING: ${info.engine.error ?? 'no Docker Engine'}\n${info.engine.hint ?? ''}\n`);
   process.stdout.write(`kiln serve listening on ${server.url}\n`);
@@ -54,6 +60,7 @@ export async function runServe(f: { listen?: string; port?: string }, root?: str
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  removeServeRecord(svc.root);
   await server.close();
   await svc.close();
   return 0;

@@ -2,6 +2,7 @@
 // optional TLS, ssh), then the current docker context, then the default socket. Resolution is a
 // pure function of env + files so it can be unit-tested with a temp HOME.
 import { createHash } from 'node:crypto';
+import { Agent } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -103,11 +104,21 @@ export function resolveEndpoint(dockerHost?: string, opts: ResolveEnv = {}): End
 }
 
 /** dockerode constructor options for an endpoint */
+/**
+ * The agent for a unix socket: as the global one (keep-alive), but with an empty TLS server name
+ * given, so Node does not test the host for an IP address on the first request — that compiles
+ * its IPv6 pattern, ≈12 ms of a CLI start.
+ */
+function unixAgent(): Agent {
+  return new Agent({ keepAlive: true, servername: '' } as ConstructorParameters<typeof Agent>[0]);
+}
+
 export function dockerodeOptions(ep: Endpoint): DockerodeT.DockerOptions {
   const u = new URL(ep.host);
   switch (u.protocol) {
     case 'unix:':
-      return { socketPath: u.pathname };
+      // docker-modem takes an agent; @types/dockerode does not list it
+      return { socketPath: u.pathname, agent: unixAgent() } as DockerodeT.DockerOptions;
     case 'npipe:':
       return { socketPath: ep.host.replace(/^npipe:\/\//, '') };
     case 'tcp:':
