@@ -32,6 +32,8 @@ export interface ExporterModule {
     spec: OutputSpec,
     req: { result: Result; imageConfig?: ImageConfig; worker: Worker; signal?: AbortSignal; onProgress?: (e: { id: string; current: number; total?: number; message?: string }) => void },
   ): Promise<Record<string, string>>;
+  loadsIntoEngine(spec: OutputSpec): boolean;
+  prewarmEngineLoad(req: { worker: Worker }): Promise<void>;
 }
 
 export async function loadEngine(opts: { root?: string; dockerHost?: string; parallelism?: number }): Promise<EngineLike> {

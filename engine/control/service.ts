@@ -171,6 +171,8 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
         /* history is best effort; the build goes on */
       }
     };
+    /** what step progress goes through (emit, unless a hook watches it) */
+    let emitStep = emit;
     let prepared: Prepared | undefined;
     let warnings: BuildWarning[] = [];
     try {
@@ -193,12 +195,28 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
         noCache = [...ignored];
       }
       const target = o.exportVertex;
+      // a job that loads into the engine opens that load once a step really runs (not for a
+      // build served from the cache: its image is usually in the engine already)
+      const jobOutputs = [...(o.outputs?.length ? o.outputs : target ? [] : prepared.outputs), ...(prepared.units?.flatMap((u) => u.outputs) ?? [])];
+      if (jobOutputs.some((s) => s.type === 'docker')) {
+        const execs = new Set(def.vertices.filter((v) => v.op.kind === 'exec').map((v) => v.digest));
+        const inner = emitStep;
+        emitStep = (e) => {
+          inner(e);
+          if (e.type === 'vertex' && e.started && !e.completed && !e.cached && execs.has(e.digest)) {
+            emitStep = inner;
+            void loadExporter()
+              .then((m) => (jobOutputs.some((s) => m.loadsIntoEngine(s)) ? m.prewarmEngineLoad({ worker: eng.worker }) : undefined))
+              .catch(() => undefined);
+          }
+        };
+      }
       const cacheCtx = { jobId: id, cache: eng.cache, worker: eng.worker, emit };
       const remoteCache = o.cacheFrom?.length || o.cacheTo?.length || prepared.units?.some((u) => u.cacheTo?.length) ? await import('./remotecache/index.js') : undefined;
       if (o.cacheFrom?.length) warnings = [...warnings, ...(await remoteCache!.importCaches(cacheCtx, o.cacheFrom))];
       const buildOne = (vertex?: string, unitNoCache?: boolean, signal: AbortSignal = ac.signal) => {
         const nc = unitNoCache ? true : noCache;
-        return eng.build(def, { jobId: id, signal, session, onProgress: emit, ...(nc ? { noCache: nc } : {}), ...(vertex ? { target: vertex } : {}) });
+        return eng.build(def, { jobId: id, signal, session, onProgress: (e) => emitStep(e), ...(nc ? { noCache: nc } : {}), ...(vertex ? { target: vertex } : {}) });
       };
       const exports: Record<string, string>[] = [];
       let ex: Awaited<ReturnType<typeof loadExporter>> | undefined;

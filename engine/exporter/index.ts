@@ -9,7 +9,7 @@ import type Dockerode from 'dockerode';
 import type { ExportRequest, ExportResponse } from './types.js';
 import type { Compression } from './compress.js';
 import { assembleImage, finalConfig, MT, type AssembledImage } from './image.js';
-import { loadImage, tagIfPresent } from '../worker/docker/load.js';
+import { loadImage, prewarmLoad, tagIfPresent } from '../worker/docker/load.js';
 import { sha256 } from '../llb/digest.js';
 import { writeDockerArchive, writeOciArchive } from './archive.js';
 import { writeRootfsTar } from './rootfs.js';
@@ -122,6 +122,19 @@ async function loadIntoEngine(docker: Dockerode, req: Omit<ExportRequest, 'attrs
   return { 'containerimage.digest': sha256(manifest), 'containerimage.config.digest': imageId, 'containerimage.id': imageId, 'image.name': tags.join(',') };
 }
 
+/** whether `spec` loads into the engine (type=docker without dest) */
+export function loadsIntoEngine(spec: OutputSpec): boolean {
+  return spec.type === 'docker' && !spec.attrs.dest && !bool(spec.attrs['rewrite-timestamp'], false);
+}
+
+/**
+ * Called while steps run, for a job that will load into the engine: opens that load now, so the
+ * engine's unpacking process is up when the image is ready (worker/docker/load.ts prewarmLoad).
+ */
+export async function prewarmEngineLoad(req: Pick<ExportRequest, 'worker' | 'docker'>): Promise<void> {
+  prewarmLoad(await dockerOf(req as Omit<ExportRequest, 'attrs'>));
+}
+
 export async function exportResult(spec: OutputSpec, req: Omit<ExportRequest, 'attrs'>): Promise<ExportResponse> {
   const a = spec.attrs;
   const epoch = epochOf(a);
@@ -129,7 +142,7 @@ export async function exportResult(spec: OutputSpec, req: Omit<ExportRequest, 'a
   switch (spec.type) {
     case 'docker': {
       const tags = names(a);
-      if (!a.dest && !bool(a['rewrite-timestamp'], false)) return loadIntoEngine(await dockerOf(req), req, tags, epoch);
+      if (loadsIntoEngine(spec)) return loadIntoEngine(await dockerOf(req), req, tags, epoch);
       const img = await image(spec, req, false);
       const res: ExportResponse = { 'containerimage.digest': img.manifestDesc.digest, 'containerimage.config.digest': img.configDesc.digest, 'image.name': tags.join(',') };
       if (a.dest) {
