@@ -46,23 +46,3 @@ export function lenientResolver(real?: (ref: string) => Promise<ResolvedImage>):
     return { ref, imageId: '', config: { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] } } };
   };
 }
-
-/** Graphviz dot for `kiln graph --format dot`: one node per vertex, stage clusters by location. */
-export function toDot(g: GraphResponse): string {
-  const lines = ['digraph kiln {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];'];
-  const id = (d: string) => JSON.stringify(d.replace(/^sha256:/, '').slice(0, 12));
-  for (const v of g.vertices) lines.push(`  ${id(v.digest)} [label=${JSON.stringify(`${v.op}: ${v.name}`.slice(0, 80))}];`);
-  for (const v of g.vertices) for (const i of v.inputs) lines.push(`  ${id(i)} -> ${id(v.digest)};`);
-  lines.push('}');
-  return lines.join('\n') + '\n';
-}
-
-/** Mermaid flowchart for `kiln graph --format mermaid`. */
-export function toMermaid(g: GraphResponse): string {
-  const lines = ['flowchart LR'];
-  const id = (d: string) => 'v' + d.replace(/^sha256:/, '').slice(0, 12);
-  const label = (s: string) => s.replace(/["\n]/g, ' ').slice(0, 80);
-  for (const v of g.vertices) lines.push(`  ${id(v.digest)}["${label(`${v.op}: ${v.name}`)}"]`);
-  for (const v of g.vertices) for (const i of v.inputs) lines.push(`  ${id(i)} --> ${id(v.digest)}`);
-  return lines.join('\n') + '\n';
-}

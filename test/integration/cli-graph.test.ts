@@ -1,5 +1,6 @@
-// `kiln graph --format json` end to end: the documented stage table and vertex locations for the
-// conformance testfiles and two big multi-stage Dockerfiles, against hand-written expectations.
+// `kiln graph` end to end: the documented stage table (`dependsOn`: stage names and image refs) and
+// vertex locations for the conformance testfiles and three multi-stage Dockerfiles, against
+// hand-written expectations; `--format dot|mermaid` parsed back and held to the JSON's stages.
 //
 // Rule for which testfiles run offline: the build context is an empty temp dir and base images
 // resolve through the service's lenient graph resolver (unknown images get an empty config), so a
@@ -21,17 +22,21 @@ let ctx: string;
 type Stage = { name: string; index: number; base: string; dependsOn: string[] };
 type Vertex = { digest: string; name: string; op: string; inputs: string[]; location?: { startLine: number } };
 
-function graph(file: string, extra: string[] = []) {
-  const r = spawnSync(process.execPath, [bin, 'graph', '-f', file, '--format', 'json', ...extra, ctx], {
+function kilnGraph(file: string, format: string, extra: string[] = []) {
+  return spawnSync(process.execPath, [bin, 'graph', '-f', file, '--format', format, ...extra, ctx], {
     env: { ...process.env, KILN_ROOT: root, DOCKER_HOST },
     encoding: 'utf8',
     timeout: 120_000,
   });
+}
+function graph(file: string, extra: string[] = []) {
+  const r = kilnGraph(file, 'json', extra);
   return { code: r.status, stderr: r.stderr, json: r.status === 0 ? (JSON.parse(r.stdout) as { stages: Stage[]; vertices: Vertex[] }) : undefined };
 }
-// dependsOn is a set of stage names; order is not part of the contract.
+// dependsOn is a set of stage names and image refs; order is not part of the contract.
 const norm = (stages: Stage[]) => stages.map((s) => ({ ...s, dependsOn: [...s.dependsOn].sort() }));
-const st = (name: string, index: number, base: string, dependsOn: string[] = []): Stage => ({ name, index, base, dependsOn: [...dependsOn].sort() });
+/** a stage row; its base (a stage or an image, not scratch) is always among its dependencies */
+const st = (name: string, index: number, base: string, dependsOn: string[] = []): Stage => ({ name, index, base, dependsOn: [...new Set([...dependsOn, ...(base === 'scratch' ? [] : [base])])].sort() });
 
 const testfileStages: Record<string, Stage[]> = {
   args: [st('0', 0, 'ubuntu')],
@@ -101,6 +106,7 @@ describeWith(['engine'], 'kiln graph --format json', () => {
       st('test', 9, 'app', ['app', 'assets']),
       st('final', 10, 'busybox:local', ['app', 'test', 'base']),
     ];
+    expect(expected[10]!.dependsOn).toEqual(['app', 'base', 'busybox:local', 'test']);
     const r = graph(path.join(fixtures, 'big-a.Dockerfile'));
     expect(r.code).toBe(0);
     expect(norm(r.json!.stages)).toEqual(expected);
@@ -130,5 +136,119 @@ describeWith(['engine'], 'kiln graph --format json', () => {
     expect(t.code).toBe(0);
     expect(t.json!.vertices.some((v) => v.op === 'file' && v.name.endsWith('/s1 /b'))).toBe(true);
     expect(t.json!.vertices.some((v) => v.op === 'file' && v.name.endsWith('/c /d'))).toBe(false);
+  });
+});
+
+// The stage graph as dot/mermaid: a node per stage and per distinct external ref, an edge per dependsOn entry.
+type Drawn = { nodes: Map<string, string>; edges: [string, string][] };
+const unDot = (s: string) => s.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+function parseDot(text: string): Drawn {
+  const lines = text.trim().split('\n');
+  expect(lines[0]).toBe('digraph kiln {');
+  expect(lines[lines.length - 1]).toBe('}');
+  const nodes = new Map<string, string>();
+  const edges: [string, string][] = [];
+  for (const l of lines.slice(1, -1)) {
+    const n = /^ {2}(\w+) \[label="((?:[^"\\]|\\.)*)"(?:, shape=ellipse)?\];$/.exec(l);
+    const e = /^ {2}(\w+) -> (\w+);$/.exec(l);
+    if (n) nodes.set(n[1]!, unDot(n[2]!));
+    else if (e) edges.push([e[1]!, e[2]!]);
+    else expect(l).toMatch(/^ {2}(rankdir=LR|node \[.*\]);$/);
+  }
+  return { nodes, edges };
+}
+const unMermaid = (s: string) => s.replace(/#(quot|lt|gt|35);/g, (_, c: string) => ({ quot: '"', lt: '<', gt: '>', '35': '#' })[c]!);
+function parseMermaid(text: string): Drawn {
+  const lines = text.trim().split('\n');
+  expect(lines[0]).toBe('flowchart LR');
+  const nodes = new Map<string, string>();
+  const edges: [string, string][] = [];
+  for (const l of lines.slice(1)) {
+    // a label may hold no raw quote: Mermaid would end it there
+    const n = /^ {2}(\w+)(?:\["([^"]*)"\]|\(\["([^"]*)"\]\))$/.exec(l);
+    const e = /^ {2}(\w+) --> (\w+)$/.exec(l);
+    if (n) nodes.set(n[1]!, unMermaid(n[2] ?? n[3]!));
+    else if (e) edges.push([e[1]!, e[2]!]);
+    else throw new Error(`unexpected mermaid line: ${l}`);
+  }
+  return { nodes, edges };
+}
+/** the drawing in the JSON's terms: labels of nodes, and `dependency -> stage` label pairs */
+function asStageGraph(d: Drawn) {
+  for (const [a, b] of d.edges) {
+    expect(d.nodes.has(a)).toBe(true);
+    expect(d.nodes.has(b)).toBe(true);
+  }
+  return { nodes: [...d.nodes.values()].sort(), edges: d.edges.map(([a, b]) => `${d.nodes.get(a)} -> ${d.nodes.get(b)}`).sort() };
+}
+function fromJson(stages: Stage[]) {
+  const names = new Set(stages.map((s) => s.name));
+  const external = new Set(stages.flatMap((s) => s.dependsOn).filter((d) => !names.has(d)));
+  return { nodes: [...names, ...external].sort(), edges: stages.flatMap((s) => s.dependsOn.map((d) => `${d} -> ${s.name}`)).sort() };
+}
+const hasDot = spawnSync('dot', ['-V']).status === 0;
+
+describeWith(['engine'], 'kiln graph: ARG-reached stages, image refs, dot and mermaid', () => {
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-graph-root-'));
+    ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-graph-ctx-'));
+  });
+  afterAll(() => {
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(ctx, { recursive: true, force: true });
+  });
+  const refs = path.join(fixtures, 'refs.Dockerfile');
+  const refsStages = (cross: string, crossDeps: string[]) => [
+    st('build-arm', 0, 'busybox:local'),
+    st('build-x86', 1, 'busybox:local'),
+    st('external', 2, 'example.com/some/image:1'),
+    st('cross', 3, cross, crossDeps),
+    st('4', 4, 'scratch', ['cross', 'external']),
+  ];
+
+  it('dependsOn names image refs (FROM, COPY --from, RUN --mount from) and the stages ARG-expanded names reach', () => {
+    const r = graph(refs);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // FROM build-${CROSS} (global ARG) → build-arm; COPY --from=build-${X} (the stage's ARG) → build-x86.
+    // (BuildKit refuses variables in --from; Kiln expands them as it builds, and the graph says what the build reads.)
+    expect(norm(r.json!.stages)).toEqual(refsStages('build-arm', ['build-x86', 'alpine:3', 'we"ird', 'debian:bookworm-local']));
+    // --build-arg switches the FROM; the --from still reads build-x86, now also the base
+    const x86 = graph(refs, ['--build-arg', 'CROSS=x86']);
+    expect(norm(x86.json!.stages)).toEqual(refsStages('build-x86', ['alpine:3', 'we"ird', 'debian:bookworm-local']));
+    // with --target the other stages are not built: read statically, they say the same
+    const t = graph(refs, ['--target', 'build-arm']);
+    expect(norm(t.json!.stages)).toEqual(norm(r.json!.stages));
+    expect(t.json!.vertices.some((v) => v.name.includes('alpine:3'))).toBe(false);
+  });
+
+  it.each(['big-a', 'big-b', 'refs'])('%s: dot and mermaid have the JSON stages as nodes and its dependsOn as edges', (name) => {
+    const file = path.join(fixtures, `${name}.Dockerfile`);
+    const json = graph(file).json!;
+    const want = fromJson(json.stages);
+    const dot = kilnGraph(file, 'dot');
+    const mermaid = kilnGraph(file, 'mermaid');
+    expect([dot.status, mermaid.status]).toEqual([0, 0]);
+    const fromDot = asStageGraph(parseDot(dot.stdout));
+    const fromMermaid = asStageGraph(parseMermaid(mermaid.stdout));
+    expect(fromDot).toEqual(want);
+    expect(fromMermaid).toEqual(want);
+    expect(fromDot.nodes.length).toBe(json.stages.length + want.nodes.length - json.stages.length);
+    expect(fromDot.edges.length).toBe(json.stages.reduce((a, s) => a + s.dependsOn.length, 0));
+    if (name === 'refs') {
+      // a quote in a name is escaped, not dropped: \" in dot, #quot; in mermaid
+      expect(dot.stdout).toContain('[label="we\\"ird", shape=ellipse]');
+      expect(mermaid.stdout).toContain('(["we#quot;ird"])');
+      expect(fromMermaid.nodes).toContain('we"ird');
+    }
+    if (hasDot) {
+      // Graphviz itself reads the file back: same labels, same edges
+      const j = spawnSync('dot', ['-Tjson'], { input: dot.stdout, encoding: 'utf8' });
+      expect(j.status).toBe(0);
+      const g = JSON.parse(j.stdout) as { objects: { name: string; label: string }[]; edges?: { tail: number; head: number }[] };
+      const label = (i: number) => g.objects[i]!.label;
+      expect(g.objects.map((o) => o.label).sort()).toEqual(want.nodes);
+      expect((g.edges ?? []).map((e) => `${label(e.tail)} -> ${label(e.head)}`).sort()).toEqual(want.edges);
+    }
   });
 });

@@ -64,10 +64,10 @@ describe('kiln graph JSON', () => {
       const g = await svc.graph({ kind: 'dockerfile', dockerfile, context: root });
       const table = g.stages.map((s) => [s.name, s.base, [...s.dependsOn].sort()]);
       expect(table).toEqual([
-        ['cross-arm', 'busybox', []],
-        ['cross-x86', 'busybox', []],
+        ['cross-arm', 'busybox', ['busybox']],
+        ['cross-x86', 'busybox', ['busybox']],
         ['tool', 'cross-arm', ['cross-arm']],
-        ['deps', 'busybox', ['tool']],
+        ['deps', 'busybox', ['busybox', 'tool']],
         ['4', 'scratch', ['deps', 'tool']],
       ]);
       const g2 = await svc.graph({ kind: 'dockerfile', dockerfile, context: root, buildArgs: { CROSS: 'x86' } });

@@ -110,7 +110,8 @@ COPY --from=gen /g /x
     expect((file.op as FileOp).actions[0]).toMatchObject({ action: 'copy', srcPath: '/g', destPath: '/x' });
     // BuildKit names a step after the instruction as written, flags included
     expect(file.metadata?.progressName).toBe('[stage-2 2/2] COPY --from=gen /g /x');
-    expect(r.stages.map((s) => [s.name, s.dependsOn])).toEqual([['gen', []], ['unused', []], ['2', ['gen']]]);
+    // dependsOn names image refs as well as stages (the `kiln graph` contract)
+    expect(r.stages.map((s) => [s.name, [...s.dependsOn].sort()])).toEqual([['gen', ['busybox']], ['unused', ['busybox']], ['2', ['busybox', 'gen']]]);
   });
 
   it('names steps exactly as BuildKit prints them (measured on Docker 20.10 --progress=plain)', async () => {
@@ -187,7 +188,7 @@ RUN --mount=type=cache,target=/cache --mount=type=secret,id=k --mount=type=bind,
   it('describeStages needs no image resolution', () => {
     const s = describeStages({ dockerfile: 'ARG B=busybox\nFROM $B AS one\nFROM one\n' });
     expect(s).toEqual([
-      expect.objectContaining({ name: 'one', index: 0, base: 'busybox', dependsOn: [] }),
+      expect.objectContaining({ name: 'one', index: 0, base: 'busybox', dependsOn: ['busybox'] }),
       expect.objectContaining({ name: '1', index: 1, base: 'one', dependsOn: ['one'] }),
     ]);
   });

@@ -1,4 +1,5 @@
-// `kiln graph`: the build graph without running it, as JSON (the documented contract), dot or mermaid.
+// `kiln graph`: the build graph without running it, as JSON (the documented contract), or the
+// stage graph as dot or mermaid (graph-format.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SolveInput } from '../../control/api.js';
@@ -17,7 +18,7 @@ export async function runGraph(f: { file?: string; target?: string; buildArg: st
   const c = await connect({ ...(f.addr ? { addr: f.addr } : {}), ...(f.token ? { token: f.token } : {}), ...(root ? { root } : {}) });
   try {
     const g = await c.api.graph(input);
-    const { toDot, toMermaid } = await import('../../control/graph.js');
+    const { toDot, toMermaid } = await import('./graph-format.js');
     if (f.format === 'json') process.stdout.write(JSON.stringify({ stages: g.stages, vertices: g.vertices, warnings: g.warnings }, null, 2) + '\n');
     else process.stdout.write(f.format === 'dot' ? toDot(g) : toMermaid(g));
     return 0;

@@ -61,6 +61,8 @@ interface StageState {
   total: number;
   done: boolean;
   busy: boolean;
+  /** what dispatching the stage read, in order: stage names, named contexts, image refs */
+  deps: Set<string>;
 }
 
 export function parsePlatform(p: string | undefined): Platform {
@@ -208,6 +210,7 @@ export class Converter {
       total: 1 + stage.commands.filter((c) => ['run', 'copy', 'add', 'workdir'].includes(c.kind)).length,
       done: false,
       busy: false,
+      deps: new Set<string>(),
     }));
   }
 
@@ -309,12 +312,15 @@ export class Converter {
   /** A source for --from / FROM / mount from: a stage, a named context, or an image. */
   private async sourceFor(name: string, ins: Instruction, current: number, plat: Platform = this.target): Promise<{ state: StateRef; image?: ImageConfig; stage?: StageState }> {
     const st = this.findStage(name, current);
+    const deps = this.states[current]?.deps;
     if (st && st.stage.index !== current) {
+      deps?.add(st.stage.name ?? String(st.stage.index));
       await this.dispatch(st, ins);
       return { state: st.state, image: st.image, stage: st };
     }
     if (/^\d+$/.test(name)) this.fail(`invalid from flag value ${name}: refers to a stage that is not defined before this one`, ins);
     const ctx = this.opts.buildContexts?.[name];
+    if (name !== 'scratch' || ctx !== undefined) deps?.add(name);
     if (ctx !== undefined) {
       if (ctx.startsWith('docker-image://')) return this.imageSource(ctx.slice('docker-image://'.length), ins, plat);
       return { state: this.localSource(name, []) };
@@ -367,6 +373,7 @@ export class Converter {
     const parent = this.findStage(lower, s.stage.index);
     let onbuild: string[] = [];
     if (parent && parent.stage.index < s.stage.index && parent.stage.name === lower) {
+      s.deps.add(lower);
       await this.dispatch(parent, f);
       s.state = parent.state;
       s.image = clone(parent.image);
@@ -775,29 +782,53 @@ export class Converter {
     return { output: t.state, image: t.image, stage: t };
   }
 
+  /**
+   * Every stage with what it depends on: stage names, named contexts and image refs (not
+   * `scratch`). A dispatched stage reports what its dispatch read (so `--from`, FROM and mount
+   * names are expanded exactly as the build expanded them); any other stage is read statically,
+   * its names expanded with the global ARGs, the stage's ARGs (build args over defaults) and ENVs.
+   */
   stageInfos(): StageInfo[] {
-    return this.parsed.stages.map((stage) => {
-      const deps = new Set<string>();
+    return this.states.map((s) => {
+      const stage = s.stage;
       const meta = this.metaEnv();
-      let base = stage.from.image;
-      try {
-        base = this.lex.processWord(stage.from.image, meta);
-      } catch {
-        /* keep as written */
-      }
-      const add = (n: string) => {
-        const st = this.findStage(n, stage.index);
-        if (st && st.stage.index !== stage.index) deps.add(st.stage.name ?? String(st.stage.index));
-      };
-      add(base);
-      for (const c of stage.commands) {
-        if ((c.kind === 'copy' || c.kind === 'add') && c.from) add(c.from);
-        if (c.kind === 'run') for (const m of c.mounts) {
-          const f = /(?:^|,)from=([^,]+)/.exec(m);
-          if (f) add(f[1]!);
+      const word = (w: string, env: Map<string, string>) => {
+        try {
+          return this.lex.processWord(w, env);
+        } catch {
+          return w; // kept as written
         }
+      };
+      const base = word(stage.from.image, meta);
+      let deps: string[];
+      if (s.done) deps = [...s.deps];
+      else {
+        const out = new Set<string>();
+        const add = (n: string) => {
+          const st = this.findStage(n.toLowerCase(), stage.index);
+          if (st && st.stage.index !== stage.index) out.add(st.stage.name ?? String(st.stage.index));
+          else if ((n !== 'scratch' || this.opts.buildContexts?.[n] !== undefined) && !/^\d+$/.test(n)) out.add(n);
+        };
+        add(base);
+        const env = new Map(meta);
+        for (const c of stage.commands) {
+          if (c.kind === 'arg')
+            for (const a of c.args) {
+              const def = a.value === undefined ? undefined : word(a.value, env);
+              const v = this.buildArgs[a.key] ?? def ?? this.metaArgs.get(a.key);
+              env.set(a.key, v ?? '');
+            }
+          if (c.kind === 'env') for (const p of c.pairs) env.set(word(p.key, env), word(p.value, env));
+          if ((c.kind === 'copy' || c.kind === 'add') && c.from) add(word(c.from, env));
+          if (c.kind === 'run')
+            for (const m of c.mounts) {
+              const f = /(?:^|,)from=([^,]+)/.exec(m);
+              if (f) add(word(f[1]!, env));
+            }
+        }
+        deps = [...out];
       }
-      return { name: stage.name ?? String(stage.index), index: stage.index, base, dependsOn: [...deps], location: { ...stage.from.location } };
+      return { name: stage.name ?? String(stage.index), index: stage.index, base, dependsOn: deps, location: { ...stage.from.location } };
     });
   }
 }
