@@ -46,6 +46,8 @@ export interface BuildOptions {
   noCache?: boolean | string[];
   /** vertex digest to build; default the definition's output */
   target?: string;
+  /** each result the job resolves, as it resolves (the solver's onResult) */
+  onResult?: (vertex: string, index: number, result: Result) => void;
 }
 
 export interface Engine {
@@ -111,7 +113,7 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
       if (!edge) return { result: { id: SCRATCH_ID, sys: { kind: 'scratch' } }, vertex: '' };
       active++;
       try {
-        const result = await solver.solve({ jobId: b.jobId, target: edge, session: b.session, signal: b.signal, onProgress: b.onProgress, noCache: b.noCache });
+        const result = await solver.solve({ jobId: b.jobId, target: edge, session: b.session, signal: b.signal, onProgress: b.onProgress, noCache: b.noCache, ...(b.onResult ? { onResult: b.onResult } : {}) });
         return { result, vertex: edge.vertex.digest };
       } catch (e) {
         // map the failing vertex back to its Dockerfile lines / graph node

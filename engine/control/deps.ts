@@ -8,6 +8,7 @@ import type { ImageConfig } from '../llb/image.js';
 import type { JobSession, ProgressEvent, Result } from '../solver/types.js';
 import type { Worker } from '../worker/types.js';
 import type { OutputSpec } from './api.js';
+import type { LoadAheadLike } from './load-ahead.js';
 
 export interface CacheManagerLike {
   du?(opts?: unknown): Promise<unknown>;
@@ -21,7 +22,15 @@ export interface EngineLike {
   root: string;
   build(
     def: Definition,
-    opts: { jobId: string; signal?: AbortSignal; session?: JobSession; onProgress?: (e: ProgressEvent) => void; noCache?: boolean | string[]; target?: string },
+    opts: {
+      jobId: string;
+      signal?: AbortSignal;
+      session?: JobSession;
+      onProgress?: (e: ProgressEvent) => void;
+      noCache?: boolean | string[];
+      target?: string;
+      onResult?: (vertex: string, index: number, result: Result) => void;
+    },
   ): Promise<{ result: Result; vertex: string }>;
   close(): Promise<void> | void;
 }
@@ -30,10 +39,11 @@ export interface ExporterModule {
   parseOutputSpec(s: string): OutputSpec;
   exportResult(
     spec: OutputSpec,
-    req: { result: Result; imageConfig?: ImageConfig; worker: Worker; signal?: AbortSignal; onProgress?: (e: { id: string; current: number; total?: number; message?: string }) => void },
+    req: { result: Result; imageConfig?: ImageConfig; worker: Worker; signal?: AbortSignal; loadAhead?: Pick<LoadAheadLike, 'held'>; onProgress?: (e: { id: string; current: number; total?: number; message?: string }) => void },
   ): Promise<Record<string, string>>;
   loadsIntoEngine(spec: OutputSpec): boolean;
   prewarmEngineLoad(req: { worker: Worker }): Promise<void>;
+  createLoadAhead(req: { worker: Worker }, platform?: { os?: string; architecture?: string }): Promise<LoadAheadLike>;
 }
 
 export async function loadEngine(opts: { root?: string; dockerHost?: string; parallelism?: number }): Promise<EngineLike> {

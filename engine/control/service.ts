@@ -14,6 +14,7 @@ import { ApiValidationError, parseOrThrow, projectRequestSchema, pruneRequestSch
 import { readProject } from './project.js';
 import { StatusHub } from './status-hub.js';
 import { HistoryStore } from './history.js';
+import { jobLoadAhead, type JobLoadAhead } from './load-ahead.js';
 import { loadEngine, loadExporter, loadValidateDefinition, resolveRootDir, NO_ENGINE_HINT, type EngineLike } from './deps.js';
 import { definitionVertices, lenientResolver } from './graph.js';
 import { withDefaultNetwork } from './rewrite.js';
@@ -175,6 +176,7 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
     let emitStep = emit;
     let prepared: Prepared | undefined;
     let warnings: BuildWarning[] = [];
+    let ahead: JobLoadAhead | undefined;
     try {
       const eng = need();
       prepared = await prepare(req.input);
@@ -211,12 +213,31 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
           }
         };
       }
+      // the images that load into the engine are loaded ahead as their steps complete
+      const singleOutputs = o.outputs?.length ? o.outputs : target ? [] : prepared.outputs;
+      const loadTargets = [
+        ...(singleOutputs.some((s) => s.type === 'docker') && !prepared.units?.length ? [target ? { digest: target } : def.output].filter((x): x is NonNullable<typeof x> => !!x) : []),
+        ...(prepared.units ?? []).filter((u) => u.outputs.some((s) => s.type === 'docker')).map((u) => ({ digest: u.vertex })),
+      ];
+      if (loadTargets.length && process.env.KILN_LOAD_AHEAD !== '0') {
+        const platform = { ...(prepared.imageConfig?.os ? { os: prepared.imageConfig.os } : {}), ...(prepared.imageConfig?.architecture ? { architecture: prepared.imageConfig.architecture } : {}) };
+        ahead = jobLoadAhead(
+          def,
+          loadTargets,
+          async () => {
+            const m = await loadExporter();
+            return jobOutputs.some((s) => m.loadsIntoEngine(s)) ? m.createLoadAhead({ worker: eng.worker }, platform) : undefined;
+          },
+          (r) => eng.worker.layers(r),
+        );
+      }
+      const onResult = ahead?.onResult;
       const cacheCtx = { jobId: id, cache: eng.cache, worker: eng.worker, emit };
       const remoteCache = o.cacheFrom?.length || o.cacheTo?.length || prepared.units?.some((u) => u.cacheTo?.length) ? await import('./remotecache/index.js') : undefined;
       if (o.cacheFrom?.length) warnings = [...warnings, ...(await remoteCache!.importCaches(cacheCtx, o.cacheFrom))];
       const buildOne = (vertex?: string, unitNoCache?: boolean, signal: AbortSignal = ac.signal) => {
         const nc = unitNoCache ? true : noCache;
-        return eng.build(def, { jobId: id, signal, session, onProgress: (e) => emitStep(e), ...(nc ? { noCache: nc } : {}), ...(vertex ? { target: vertex } : {}) });
+        return eng.build(def, { jobId: id, signal, session, onProgress: (e) => emitStep(e), ...(nc ? { noCache: nc } : {}), ...(vertex ? { target: vertex } : {}), ...(onResult ? { onResult } : {}) });
       };
       const exports: Record<string, string>[] = [];
       let ex: Awaited<ReturnType<typeof loadExporter>> | undefined;
@@ -237,6 +258,7 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
               worker: eng.worker,
               signal: ac.signal,
               ...(opts.stdout ? { stdout: opts.stdout } : {}),
+              ...(ahead?.forTarget(built.vertex) ? { loadAhead: ahead.forTarget(built.vertex)! } : {}),
               onProgress: (p) => emit({ type: 'status', jobId: id, vertex: vid, id: p.id, current: p.current, ...(p.total !== undefined ? { total: p.total } : {}), timestamp: Date.now() }),
             });
             exports.push(r);
@@ -281,6 +303,8 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
       history.finish(id, ac.signal.aborted ? 'canceled' : 'failed', error);
       return { id, ok: false, error, exports: [], warnings, durationMs: Date.now() - t0 };
     } finally {
+      // partial images go before the job ends: a CLI that exits after it leaves none behind
+      await ahead?.dispose().catch(() => undefined);
       running.delete(id);
       hub.end(id);
       hub.gc();

@@ -10,6 +10,7 @@ import type { ExportRequest, ExportResponse } from './types.js';
 import type { Compression } from './compress.js';
 import { assembleImage, finalConfig, MT, type AssembledImage } from './image.js';
 import { loadImage, prewarmLoad, tagIfPresent } from '../worker/docker/load.js';
+import { LoadAhead } from '../worker/docker/load-ahead.js';
 import { sha256 } from '../llb/digest.js';
 import { writeDockerArchive, writeOciArchive } from './archive.js';
 import { writeRootfsTar } from './rootfs.js';
@@ -106,12 +107,14 @@ async function loadIntoEngine(docker: Dockerode, req: Omit<ExportRequest, 'attrs
   if (await tagIfPresent(docker, imageId, refs)) {
     req.onProgress?.({ id: `image ${imageId.slice(7, 19)} already in the engine${refs.length ? ': tagged' : ''}`, current: 0, total: 0 });
   } else {
+    const ahead = (await req.loadAhead?.held(layers)) ?? 0;
     let skip = 0;
     while (skip < layers.length && layers[skip]!.inEngine) skip++;
+    skip = Math.max(skip, ahead);
     const bytes = layers.slice(skip).reduce((n, l) => n + l.size, 0);
     const id = `loading ${layers.length - skip} new of ${layers.length} layers`;
     req.onProgress?.({ id, current: 0, total: bytes });
-    imageId = await loadImage(docker, layers, config, refs);
+    imageId = await loadImage(docker, layers, config, refs, { skip });
     req.onProgress?.({ id, current: bytes, total: bytes });
   }
   const manifest = Buffer.from(JSON.stringify({
@@ -133,6 +136,14 @@ export function loadsIntoEngine(spec: OutputSpec): boolean {
  */
 export async function prewarmEngineLoad(req: Pick<ExportRequest, 'worker' | 'docker'>): Promise<void> {
   prewarmLoad(await dockerOf(req as Omit<ExportRequest, 'attrs'>));
+}
+
+/**
+ * For a job that will load a result into the engine: loads the results offered (the exported
+ * image's lineage, as its steps complete) ahead of the export. The service disposes of it.
+ */
+export async function createLoadAhead(req: Pick<ExportRequest, 'worker' | 'docker'>, platform: { os?: string; architecture?: string } = {}): Promise<LoadAhead> {
+  return new LoadAhead(await dockerOf(req as Omit<ExportRequest, 'attrs'>), platform);
 }
 
 export async function exportResult(spec: OutputSpec, req: Omit<ExportRequest, 'attrs'>): Promise<ExportResponse> {

@@ -19,6 +19,8 @@ export interface ExportRequest {
   docker?: import('dockerode');
   /** directory caching compressed layer blobs, e.g. <root>/blobs */
   blobCacheDir?: string;
+  /** type=docker into the engine: the job's loads ahead (worker/docker/load-ahead.ts), waited for and built on */
+  loadAhead?: { held(layers: import('../worker/types.js').LayerRef[]): Promise<number> };
 }
 
 export interface ExportResponse {

@@ -22,6 +22,8 @@ export interface SolveRequest {
   onProgress?: (e: ProgressEvent) => void;
   /** true: ignore every cache record; a list: ignore records of these vertex digests or names */
   noCache?: boolean | string[];
+  /** each result this job resolves (executed or from the cache), as it resolves; may repeat */
+  onResult?: (vertex: string, index: number, result: Result) => void;
 }
 
 export interface SolverOptions {
@@ -54,6 +56,7 @@ interface Job extends Subscriber {
   reported: Set<string>;
   /** executions this job was the last to leave (and so aborted); a failed job waits for them */
   abandoned: Promise<unknown>[];
+  onResult?: SolveRequest['onResult'];
 }
 
 /** how long a failed or cancelled job waits for its aborted steps to clean up before it returns */
@@ -115,6 +118,7 @@ export class Solver {
       results: new Map(),
       reported: report.reported,
       abandoned: [],
+      ...(req.onResult ? { onResult: req.onResult } : {}),
     };
     try {
       const result = await abortable(this.resolve(job, req.target), job.signal);
@@ -179,7 +183,15 @@ export class Solver {
   }
 
   private resolve(job: Job, e: Edge): Promise<Result> {
-    return memo(job.results, `${e.vertex.digest}:${e.index}`, () => this.resolveEdge(job, e));
+    return memo(job.results, `${e.vertex.digest}:${e.index}`, async () => {
+      const r = await this.resolveEdge(job, e);
+      try {
+        job.onResult?.(e.vertex.digest, e.index, r);
+      } catch {
+        /* an observer's failure is not the build's */
+      }
+      return r;
+    });
   }
 
   private async resolveEdge(job: Job, e: Edge): Promise<Result> {

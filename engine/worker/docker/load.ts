@@ -35,6 +35,8 @@ async function writeArchive(pack: tar.Pack, layers: LayerRef[], skip: number, co
 interface WarmLoad {
   pack: tar.Pack;
   body: Promise<string>;
+  /** the load is used now: it keeps the process alive until answered */
+  take(): void;
   drop(): void;
 }
 
@@ -47,8 +49,14 @@ export function prewarmLoad(docker: Dockerode): void {
   if (typeof socketPath !== 'string' || warm.has(docker)) return;
   const pack = tar.pack();
   const req = http.request({ socketPath, method: 'POST', path: '/images/load?quiet=1', headers: { 'content-type': 'application/x-tar' } });
-  // neither the socket nor the idle timer may keep a finished process alive
-  req.on('socket', (s) => s.unref());
+  // neither the socket nor the idle timer may keep a finished process alive — until the load is
+  // taken: then the process waits for its answer (takeWarm refs the socket again)
+  let socket: import('node:net').Socket | undefined;
+  let taken = false;
+  req.on('socket', (s) => {
+    socket = s;
+    if (!taken) s.unref();
+  });
   const body = new Promise<string>((resolve, reject) => {
     req.on('response', (res) => {
       let s = '';
@@ -64,6 +72,11 @@ export function prewarmLoad(docker: Dockerode): void {
   const w: WarmLoad = {
     pack,
     body,
+    take() {
+      taken = true;
+      clearTimeout(timer);
+      socket?.ref();
+    },
     drop() {
       clearTimeout(timer);
       if (warm.get(docker) === w) warm.delete(docker);
@@ -81,11 +94,14 @@ function takeWarm(docker: Dockerode): WarmLoad | undefined {
   const w = warm.get(docker);
   if (!w) return undefined;
   warm.delete(docker);
+  w.take();
   return w;
 }
 
-async function loadOnce(docker: Dockerode, layers: LayerRef[], skip: number, configBytes: Buffer, configName: string, tags: string[]): Promise<void> {
+/** `rewarm`: another load follows (loads ahead): open its warm load now, while this one runs */
+async function loadOnce(docker: Dockerode, layers: LayerRef[], skip: number, configBytes: Buffer, configName: string, tags: string[], rewarm = false): Promise<void> {
   const w = takeWarm(docker);
+  if (rewarm) prewarmLoad(docker);
   if (!w) return check(await loadFresh(docker, layers, skip, configBytes, configName, tags));
   const writing = writeArchive(w.pack, layers, skip, configBytes, configName, tags).catch((e: Error) => {
     w.pack.destroy(e);
@@ -127,16 +143,20 @@ function check(body: string): void {
   if (err) throw new Error(`docker load failed: ${JSON.parse(`"${err[1]}"`) as string}`);
 }
 
-/** load `config` with `layers` (base first) under `tags`; returns the engine's image id */
-export async function loadImage(docker: Dockerode, layers: LayerRef[], config: object, tags: string[] = []): Promise<string> {
+/**
+ * load `config` with `layers` (base first) under `tags`; returns the engine's image id. `skip`:
+ * leading layers known to be in the engine besides the `inEngine` ones (loaded ahead).
+ */
+export async function loadImage(docker: Dockerode, layers: LayerRef[], config: object, tags: string[] = [], opts: { skip?: number; rewarm?: boolean } = {}): Promise<string> {
   const configBytes = Buffer.from(JSON.stringify(config));
   const hex = createHash('sha256').update(configBytes).digest('hex');
   const id = `sha256:${hex}`;
   if (await tagIfPresent(docker, id, tags)) return id;
   let skip = 0;
   while (skip < layers.length && layers[skip]!.inEngine) skip++;
+  skip = Math.max(skip, Math.min(opts.skip ?? 0, layers.length));
   try {
-    await loadOnce(docker, layers, skip, configBytes, `${hex}.json`, tags);
+    await loadOnce(docker, layers, skip, configBytes, `${hex}.json`, tags, opts.rewarm);
   } catch (e) {
     if (skip === 0) throw e;
     await loadOnce(docker, layers, 0, configBytes, `${hex}.json`, tags);
