@@ -40,9 +40,11 @@ export interface SolveOptions {
   allowInsecure?: boolean;
   /** export this vertex's result instead of the output (editor: export any node) */
   exportVertex?: string;
-  /** caches to import before solving: `{ type: 'local', attrs: { src, tag? } }` (an OCI layout dir on the service's machine) */
+  /** caches to import before solving: `{ type: 'local', attrs: { src, tag? } }` (an OCI layout dir on the service's machine)
+   *  or `{ type: 'registry', attrs: { ref, 'registry.insecure'? } }` */
   cacheFrom?: CacheSpec[];
-  /** caches to export after solving: `{ type: 'local', attrs: { dest, mode?: min|max, tag?, 'ignore-error'? } }` */
+  /** caches to export after solving: `{ type: 'local', attrs: { dest, mode?: min|max, tag?, 'ignore-error'? } }` or
+   *  `{ type: 'registry', attrs: { ref, mode?, 'ignore-error'?, 'oci-mediatypes'?, 'image-manifest'?, compression?: uncompressed, 'registry.insecure'? } }` */
   cacheTo?: CacheSpec[];
   /** a name for history */
   name?: string;

@@ -30,7 +30,15 @@ const definitionShape = z
   .passthrough();
 
 export const outputSpecSchema = z.object({ type: z.string().min(1), attrs: stringMap });
-const cacheToSchema = z.object({ type: z.literal('local'), attrs: stringMap.refine((a) => !!a['dest'], 'dest is required').refine((a) => a['mode'] === undefined || a['mode'] === 'min' || a['mode'] === 'max', 'mode is min or max') });
+const cacheMode = (a: Record<string, string>) => a['mode'] === undefined || a['mode'] === 'min' || a['mode'] === 'max';
+const cacheToSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('local'), attrs: stringMap.refine((a) => !!a['dest'], 'dest is required').refine(cacheMode, 'mode is min or max') }),
+  z.object({ type: z.literal('registry'), attrs: stringMap.refine((a) => !!a['ref'], 'ref is required').refine(cacheMode, 'mode is min or max') }),
+]);
+const cacheFromSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('local'), attrs: stringMap.refine((a) => !!a['src'], 'src is required') }),
+  z.object({ type: z.literal('registry'), attrs: stringMap.refine((a) => !!a['ref'], 'ref is required') }),
+]);
 
 export const solveInputSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -60,7 +68,7 @@ export const solveOptionsSchema = z.object({
   ssh: z.array(z.string()).optional(),
   allowInsecure: z.boolean().optional(),
   exportVertex: z.string().optional(),
-  cacheFrom: z.array(z.object({ type: z.literal('local'), attrs: stringMap.refine((a) => !!a['src'], 'src is required') })).optional(),
+  cacheFrom: z.array(cacheFromSchema).optional(),
   cacheTo: z.array(cacheToSchema).optional(),
   name: z.string().optional(),
 });

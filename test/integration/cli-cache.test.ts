@@ -67,12 +67,15 @@ describeWith(['engine'], 'kiln build --cache-to / --cache-from type=local', () =
 
   it('bad specs are usage errors naming the flag', () => {
     const cases: [string, RegExp][] = [
-      ['--cache-to=type=registry,ref=127.0.0.1:5000/x:cache', /--cache-to type=registry,ref=127\.0\.0\.1:5000\/x:cache: cache backend "registry" is not supported by Kiln \(only type=local\)/],
+      ['--cache-to=type=gha', /--cache-to type=gha: cache backend "gha" is not supported by Kiln \(only type=local and type=registry\)/],
+      ['--cache-to=type=registry', /--cache-to type=registry: ref=REGISTRY\/REPOSITORY\[:TAG\] is required/],
+      ['--cache-to=type=registry,ref=127.0.0.1:5000/x@sha256:' + 'a'.repeat(64), /a cache is pushed to a tag, not a digest/],
+      ['--cache-to=type=registry,ref=127.0.0.1:5000/x:c,compression=zstd', /compression=zstd is not supported/],
       ['--cache-to=type=local', /--cache-to type=local: dest=DIR is required/],
       ['--cache-to=type=local,dest=x,mode=all', /--cache-to type=local,dest=x,mode=all: mode is min or max/],
       ['--cache-from=type=local,dest=x', /--cache-from type=local,dest=x: unknown attribute "dest" \(known: src, tag\)/],
-      ['--cache-from=user/app:cache', /--cache-from user\/app:cache: a bare value means a registry ref in buildx; Kiln supports type=local,src=DIR only/],
-      ['--cache-to=type=fancy,dest=x', /unknown cache type "fancy"/],
+      ['--cache-from=Bad Ref', /--cache-from Bad Ref: ref "Bad Ref" is not an image reference/],
+      ['--cache-to=type=fancy,dest=x', /unknown cache type "fancy" \(type=local or type=registry\)/],
     ];
     for (const [flag, re] of cases) {
       const r = kiln(['build', flag, '.'], 'r0');

@@ -61,7 +61,7 @@ export async function runBake(names: string[], f: BakeFlags, root?: string): Pro
       const t = bf.targets[n]!;
       const spec = (raw: string, flag: '--cache-from' | '--cache-to', k: 'src' | 'dest') => {
         const c = parseCacheSpec(raw, flag);
-        c.attrs[k] = path.resolve(c.attrs[k]!);
+        if (c.type === 'local') c.attrs[k] = path.resolve(c.attrs[k]!);
         return c;
       };
       return [n, { cacheFrom: (t.cacheFrom ?? []).map((c) => spec(c, '--cache-from', 'src')), cacheTo: (t.cacheTo ?? []).map((c) => spec(c, '--cache-to', 'dest')) }];

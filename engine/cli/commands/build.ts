@@ -50,7 +50,7 @@ export async function buildRequest(contextArg: string, f: BuildFlags): Promise<S
   // directories are the service's (like the context): made absolute here, against this cwd
   const cacheSpec = (raw: string, flag: '--cache-to' | '--cache-from', k: 'dest' | 'src') => {
     const c = parseCacheSpec(raw, flag);
-    c.attrs[k] = path.resolve(c.attrs[k]!);
+    if (c.type === 'local') c.attrs[k] = path.resolve(c.attrs[k]!);
     return c;
   };
   const cacheFrom = f.cacheFrom.map((c) => cacheSpec(c, '--cache-from', 'src'));
