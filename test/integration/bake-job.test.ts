@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeWith, DOCKER_HOST } from '../helpers/env.js';
+import { serveUrl } from '../helpers/cli.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(repo, 'bin/kiln.js');
@@ -172,15 +173,7 @@ describeWith(['engine'], 'kiln bake: one job', () => {
   it('through kiln serve (--addr), a failing target stops its siblings: none runs on after the job ends', async () => {
     const serve = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, KILN_ROOT: root, DOCKER_HOST }, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        serve.stdout.on('data', (d) => {
-          out += String(d);
-          const m = /listening on (\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        serve.once('exit', () => reject(new Error('serve exited')));
-      });
+      const url = await serveUrl(serve);
       const addr = new URL(url).origin;
       const token = new URL(url).searchParams.get('token')!;
       write('cancel/slow.Dockerfile', `FROM busybox:local\nRUN sleep 120 && echo slow-${salt}\n`);

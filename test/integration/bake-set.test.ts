@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeWith, DOCKER_HOST } from '../helpers/env.js';
+import { serveUrl } from '../helpers/cli.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(repo, 'bin/kiln.js');
@@ -133,15 +134,7 @@ describeWith(['engine'], 'kiln bake --set and --addr', () => {
   it('--addr bakes through a kiln serve: all targets at once, the shared base executed once', async () => {
     const serve = spawn(process.execPath, [bin, 'serve'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        serve.stdout.on('data', (d) => {
-          out += String(d);
-          const m = /listening on (\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        serve.once('exit', () => reject(new Error('serve exited')));
-      });
+      const url = await serveUrl(serve);
       const addr = new URL(url).origin;
       const token = new URL(url).searchParams.get('token')!;
       const s2 = Math.random().toString(36).slice(2);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeWith, DOCKER_HOST } from '../helpers/env.js';
+import { serveUrl } from '../helpers/cli.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(repo, 'bin/kiln.js');
@@ -94,15 +95,7 @@ describeWith(['engine'], 'kiln CLI', () => {
   it('--addr builds through a kiln serve started by the test', async () => {
     const serve = spawn(process.execPath, [bin, 'serve'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        serve.stdout.on('data', (d) => {
-          out += String(d);
-          const m = /listening on (\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        serve.once('exit', () => reject(new Error('serve exited')));
-      });
+      const url = await serveUrl(serve);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
       const addr = new URL(url).origin;
       const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeWith, DOCKER_HOST } from '../helpers/env.js';
+import { rawEvents, rawLogs, stepStates } from '../helpers/cli.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(repo, 'bin/kiln.js');
@@ -20,8 +21,6 @@ function kiln(args: string[], root: string, extra: Record<string, string> = {}) 
   const r = spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, KILN_ROOT: path.join(tmp, root), DOCKER_HOST, ...extra }, encoding: 'utf8', cwd: ctx, timeout: 240_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-type Ev = Record<string, unknown>;
-const events = (s: string) => s.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ev);
 const json = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>;
 const blob = (dir: string, d: string) => path.join(dir, 'blobs', 'sha256', d.slice(7));
 type Rec = { key: string; type: string; description?: string; layers: string[]; parents: string[]; resultId: string };
@@ -32,19 +31,6 @@ function readCache(dir: string): { records: Rec[]; layers: { digest: string; med
   const manifest = json(blob(dir, m.digest)) as { config: { mediaType: string; digest: string }; layers: { digest: string; mediaType: string; size: number }[] };
   expect(manifest.config.mediaType).toBe('application/vnd.kiln.cache.config.v1+json');
   return { records: (json(blob(dir, manifest.config.digest)) as { records: Rec[] }).records, layers: manifest.layers };
-}
-
-/** the build steps (RUN/COPY) of a rawjson run: name → cached?/executed? */
-function steps(evs: Ev[]): Map<string, { cached: boolean; executed: boolean }> {
-  const out = new Map<string, { cached: boolean; executed: boolean }>();
-  for (const e of evs) {
-    if (e['type'] !== 'vertex' || !/\] (RUN|COPY)/.test(String(e['name']))) continue;
-    const s = out.get(String(e['name'])) ?? { cached: false, executed: false };
-    if (e['cached'] === true) s.cached = true;
-    else if (e['completed']) s.executed = true;
-    out.set(String(e['name']), s);
-  }
-  return out;
 }
 
 describeWith(['engine'], 'kiln build --cache-to / --cache-from type=local', () => {
@@ -89,7 +75,7 @@ describeWith(['engine'], 'kiln build --cache-to / --cache-from type=local', () =
     const first = kiln(['build', '--progress', 'rawjson', '--cache-to', `type=local,dest=${dir},mode=max`, '.'], 'r1');
     expect(first.stderr).not.toMatch(/ERROR/);
     expect(first.code).toBe(0);
-    expect([...steps(events(first.stdout)).values()].every((s) => s.executed)).toBe(true);
+    expect([...stepStates(rawEvents(first.stdout)).values()].every((s) => s.executed)).toBe(true);
     expect(json(path.join(dir, 'oci-layout'))).toEqual({ imageLayoutVersion: '1.0.0' });
     const { records, layers } = readCache(dir);
     // every blob is what its digest says, and is listed with its size
@@ -110,10 +96,10 @@ describeWith(['engine'], 'kiln build --cache-to / --cache-from type=local', () =
     const second = kiln(['build', '--progress', 'rawjson', '--cache-from', `type=local,src=${dir}`, '-o', `type=local,dest=${out}`, '.'], 'r2');
     expect(second.stderr).not.toMatch(/ERROR/);
     expect(second.code).toBe(0);
-    const evs = events(second.stdout);
-    const log = evs.filter((e) => e['type'] === 'log').map((e) => e['data']).join('');
+    const evs = rawEvents(second.stdout);
+    const log = rawLogs(evs);
     expect(log).toContain(`${records.length} cache records, ${records.length} imported`);
-    const s = steps(evs);
+    const s = stepStates(evs);
     expect(s.size).toBe(4);
     for (const [name, st] of s) expect(st, name).toEqual({ cached: true, executed: false });
     expect(fs.readFileSync(path.join(out, 'out'), 'utf8')).toBe(`hello ${salt}\nbuilt-${salt}\n`);
@@ -136,7 +122,7 @@ describeWith(['engine'], 'kiln build --cache-to / --cache-from type=local', () =
 
     const second = kiln(['build', '--progress', 'rawjson', '--cache-from', `type=local,src=${dir}`, '.'], 'r3');
     expect(second.code).toBe(0);
-    const s = steps(events(second.stdout));
+    const s = stepStates(rawEvents(second.stdout));
     expect(s.get('[stage-1 2/4] COPY hello.txt /h')).toEqual({ cached: true, executed: false });
     expect([...s].find(([n]) => n.includes(`echo built-${salt}`))![1].executed).toBe(true);
   });
@@ -156,7 +142,7 @@ describeWith(['engine'], 'kiln build --cache-to / --cache-from type=local', () =
     expect(readCache(dir).records.some((r) => r.description?.includes(`echo bake-${s3}`))).toBe(true);
     const second = kiln(['bake', 'app', '--progress', 'rawjson', '--set', `*.cache-from=type=local,src=${dir}`], 'r6');
     expect(second.code).toBe(0);
-    const s = steps(events(second.stdout));
+    const s = stepStates(rawEvents(second.stdout));
     expect(s.size).toBe(2);
     for (const [name, st] of s) expect(st, name).toEqual({ cached: true, executed: false });
   });

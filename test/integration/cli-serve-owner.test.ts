@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeWith, DOCKER_HOST } from '../helpers/env.js';
+import { serveUrl } from '../helpers/cli.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(repo, 'bin/kiln.js');
@@ -23,15 +24,7 @@ const record = () => path.join(root, 'serve.json');
 
 async function startServe(): Promise<string> {
   serve = spawn(process.execPath, [bin, 'serve'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise<string>((resolve, reject) => {
-    let out = '';
-    serve!.stdout!.on('data', (d) => {
-      out += String(d);
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    serve!.once('exit', () => reject(new Error('serve exited')));
-  });
+  return serveUrl(serve);
 }
 async function stopServe(): Promise<void> {
   if (!serve || serve.exitCode !== null) return;

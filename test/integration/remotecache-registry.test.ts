@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AUTH_REGISTRY, describeWith, DOCKER_HOST, REGISTRY } from '../helpers/env.js';
+import { rawEvents, rawLogs, stepStates } from '../helpers/cli.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(repo, 'bin/kiln.js');
@@ -28,22 +29,6 @@ function kiln(args: string[], root: string) {
     timeout: 240_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-type Ev = Record<string, unknown>;
-const events = (s: string) => s.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ev);
-const logs = (evs: Ev[]) => evs.filter((e) => e['type'] === 'log').map((e) => e['data']).join('');
-
-/** the build steps (RUN/COPY) of a rawjson run: name → cached?/executed? */
-function steps(evs: Ev[]): Map<string, { cached: boolean; executed: boolean }> {
-  const out = new Map<string, { cached: boolean; executed: boolean }>();
-  for (const e of evs) {
-    if (e['type'] !== 'vertex' || !/\] (RUN|COPY)/.test(String(e['name']))) continue;
-    const s = out.get(String(e['name'])) ?? { cached: false, executed: false };
-    if (e['cached'] === true) s.cached = true;
-    else if (e['completed']) s.executed = true;
-    out.set(String(e['name']), s);
-  }
-  return out;
 }
 
 const ACCEPT = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'].join(', ');
@@ -80,7 +65,7 @@ describeWith(['engine', 'registry'], 'kiln build --cache-to / --cache-from type=
     const first = kiln(['build', '--progress', 'rawjson', '--cache-to', `type=registry,ref=${ref},mode=max`, '.'], 'r1');
     expect(first.stderr).not.toMatch(/ERROR/);
     expect(first.code).toBe(0);
-    const evs1 = events(first.stdout);
+    const evs1 = rawEvents(first.stdout);
     expect(evs1.some((e) => e['type'] === 'vertex' && e['name'] === `exporting cache to ${ref} (mode=max)` && e['completed'] && !e['error'])).toBe(true);
     // byte progress of the push, under the ref
     expect(evs1.some((e) => e['type'] === 'status' && typeof e['total'] === 'number' && e['current'] === e['total'] && (e['total'] as number) > 4000)).toBe(true);
@@ -109,9 +94,9 @@ describeWith(['engine', 'registry'], 'kiln build --cache-to / --cache-from type=
     const second = kiln(['build', '--progress', 'rawjson', '--cache-from', `type=registry,ref=${ref}`, '-o', `type=local,dest=${out}`, '.'], 'r2');
     expect(second.stderr).not.toMatch(/ERROR/);
     expect(second.code).toBe(0);
-    const evs2 = events(second.stdout);
-    expect(logs(evs2)).toMatch(new RegExp(`${records.length} cache records, ${records.length} imported \\(\\d+ layer blobs downloaded\\)`));
-    const s = steps(evs2);
+    const evs2 = rawEvents(second.stdout);
+    expect(rawLogs(evs2)).toMatch(new RegExp(`${records.length} cache records, ${records.length} imported \\(\\d+ layer blobs downloaded\\)`));
+    const s = stepStates(evs2);
     expect(s.size).toBe(4);
     for (const [name, st] of s) expect(st, name).toEqual({ cached: true, executed: false });
     expect(fs.readFileSync(path.join(out, 'out'), 'utf8')).toBe(`hello ${salt}\nbuilt-${salt}\n`);
@@ -122,13 +107,13 @@ describeWith(['engine', 'registry'], 'kiln build --cache-to / --cache-from type=
     const other = `${REGISTRY}/kiln-cache2-${salt}:max`;
     const moved = kiln(['build', '--progress', 'rawjson', '--cache-from', `type=registry,ref=${ref}`, '--cache-to', `type=registry,ref=${other},mode=max`, '.'], 'r2');
     expect(moved.code).toBe(0);
-    expect(logs(events(moved.stdout))).toContain(`${manifest.layers.length} layers (0 uploaded, 0 already there, ${manifest.layers.length} mounted)`);
+    expect(rawLogs(rawEvents(moved.stdout))).toContain(`${manifest.layers.length} layers (0 uploaded, 0 already there, ${manifest.layers.length} mounted)`);
     expect((await get(REGISTRY, `/v2/kiln-cache2-${salt}/manifests/max`)).status).toBe(200);
 
     // the same cache pushed again: every blob is there already, the manifest is the same
     const again = kiln(['build', '--progress', 'rawjson', '--cache-to', `type=registry,ref=${ref},mode=max`, '.'], 'r1');
     expect(again.code).toBe(0);
-    expect(logs(events(again.stdout))).toMatch(new RegExp(`${manifest.layers.length} layers \\(0 uploaded, ${manifest.layers.length} already there, 0 mounted\\); manifest ${sha(m.bytes)}`));
+    expect(rawLogs(rawEvents(again.stdout))).toMatch(new RegExp(`${manifest.layers.length} layers \\(0 uploaded, ${manifest.layers.length} already there, 0 mounted\\); manifest ${sha(m.bytes)}`));
   });
 
   it('image-manifest=false pushes BuildKit\'s index form (Docker media types with oci-mediatypes=false), and imports from it', async () => {
@@ -147,7 +132,7 @@ describeWith(['engine', 'registry'], 'kiln build --cache-to / --cache-from type=
     // mode=min (the default): the final stage's own steps import; the other stage runs again
     const second = kiln(['build', '--progress', 'rawjson', '--cache-from', `type=registry,ref=${ref}`, '.'], 'r3');
     expect(second.code).toBe(0);
-    const s = steps(events(second.stdout));
+    const s = stepStates(rawEvents(second.stdout));
     expect(s.get('[stage-1 2/4] COPY hello.txt /h')).toEqual({ cached: true, executed: false });
     expect([...s].find(([n]) => n.includes(`echo built-${salt}`))![1].executed).toBe(true);
   });
@@ -162,7 +147,7 @@ describeWith(['engine', 'registry'], 'kiln build --cache-to / --cache-from type=
     expect((await get(AUTH_REGISTRY, `/v2/${repoName}/manifests/auth`, 'kiln:kiln')).status).toBe(200);
     const second = kiln(['build', '--progress', 'rawjson', '--cache-from', `type=registry,ref=${ref}`, '.'], 'r4');
     expect(second.code).toBe(0);
-    for (const [name, st] of steps(events(second.stdout))) expect(st, name).toEqual({ cached: true, executed: false });
+    for (const [name, st] of stepStates(rawEvents(second.stdout))) expect(st, name).toEqual({ cached: true, executed: false });
   });
 
   it('no cache at the ref, a ref holding an image, and an unreachable registry are warnings for --cache-from; a failed --cache-to fails the build unless ignore-error=true', () => {
