@@ -3,9 +3,10 @@
 // Docker Engine, a broken native module). The specifiers are literal so the CLI bundler can follow
 // them. The interfaces below are exactly the parts of those modules the service calls.
 import type { Database } from 'better-sqlite3';
+import type { BuildOptions } from '../engine.js';
 import type { Definition } from '../llb/definition.js';
 import type { ImageConfig } from '../llb/image.js';
-import type { JobSession, ProgressEvent, Result } from '../solver/types.js';
+import type { Result } from '../solver/types.js';
 import type { Worker } from '../worker/types.js';
 import type { OutputSpec } from './api.js';
 import type { LoadAheadLike } from './load-ahead.js';
@@ -20,18 +21,7 @@ export interface EngineLike {
   cache: CacheManagerLike;
   db: Database;
   root: string;
-  build(
-    def: Definition,
-    opts: {
-      jobId: string;
-      signal?: AbortSignal;
-      session?: JobSession;
-      onProgress?: (e: ProgressEvent) => void;
-      noCache?: boolean | string[];
-      target?: string;
-      onResult?: (vertex: string, index: number, result: Result) => void;
-    },
-  ): Promise<{ result: Result; vertex: string }>;
+  build(def: Definition, opts: BuildOptions): Promise<{ result: Result; vertex: string }>;
   close(): Promise<void> | void;
 }
 

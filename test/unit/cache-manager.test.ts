@@ -10,32 +10,8 @@ import { CacheManager } from '../../engine/cache/manager.js';
 import { resolveRoot } from '../../engine/cache/root.js';
 import { Solver } from '../../engine/solver/solver.js';
 import type { Result, Vertex } from '../../engine/solver/types.js';
-import type { Worker } from '../../engine/worker/types.js';
+import { memoryWorker } from '../helpers/memory-worker.js';
 
-/** a worker whose snapshots are entries of a map: enough to observe what the manager removes */
-function memoryWorker() {
-  const snapshots = new Map<string, number>();
-  const removed: string[] = [];
-  const worker: Worker = {
-    id: 'memory',
-    info: async () => ({ id: 'memory', kind: 'memory', endpoint: 'memory', platforms: [], ok: true }),
-    resolveOp: () => {
-      throw new Error('not used');
-    },
-    resolveImageConfig: async () => {
-      throw new Error('not used');
-    },
-    layers: async () => [],
-    exists: async (r) => snapshots.has(r.id),
-    remove: async (r) => {
-      removed.push(r.id);
-      snapshots.delete(r.id);
-    },
-    size: async (r) => snapshots.get(r.id) ?? 0,
-    close: async () => {},
-  };
-  return { worker, snapshots, removed };
-}
 
 function vertex(name: string, recordType?: string): Vertex {
   return { digest: `sha256:${name}`, name, inputs: [], recordType, op: { cacheMap: async () => ({ digest: name, deps: [] }), exec: async () => [] } };

@@ -8,32 +8,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStateDB } from '../../engine/cache/db.js';
 import { CacheManager } from '../../engine/cache/manager.js';
 import type { Vertex } from '../../engine/solver/types.js';
-import type { Worker } from '../../engine/worker/types.js';
+import { memoryWorker } from '../helpers/memory-worker.js';
 
 let root: string;
 let db: ReturnType<typeof openStateDB>;
 let cache: CacheManager;
-const snapshots = new Map<string, number>();
-const removed: string[] = [];
-
-const worker: Worker = {
-  id: 'memory',
-  info: async () => ({ id: 'memory', kind: 'memory', endpoint: 'memory', platforms: [], ok: true }),
-  resolveOp: () => {
-    throw new Error('not used');
-  },
-  resolveImageConfig: async () => {
-    throw new Error('not used');
-  },
-  layers: async () => [],
-  exists: async (r) => snapshots.has(r.id),
-  remove: async (r) => {
-    removed.push(r.id);
-    snapshots.delete(r.id);
-  },
-  size: async (r) => snapshots.get(r.id) ?? 0,
-  close: async () => {},
-};
+const { worker, snapshots, removed } = memoryWorker();
 
 async function put(key: string, id: string, size: number, type?: string, usedAt?: number, inputKeys: string[] = []): Promise<void> {
   snapshots.set(id, size);
