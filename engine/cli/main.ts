@@ -52,7 +52,12 @@ export function program(run: (code: number) => void): Command {
       .argument('[targets...]', 'targets or groups')
       .option('-f, --file <path>', 'bake or compose file (repeatable)', collect, [])
       .option('--print', 'print the resolved targets as JSON')
+      .option('--list <what>', 'list the targets (and groups) or the variables: targets|variables')
       .option('--set <target.key=value>', 'override a target (repeatable): TARGET|*.args.NAME, tags, target, dockerfile, context, output, no-cache, platform, cache-from, cache-to, contexts.NAME', collect, [])
+      .option('--load', 'shorthand for --set *.output=type=docker (load every target into the engine)')
+      .option('--push', 'shorthand for --set *.output=type=registry (push every target to its tags)')
+      .option('--no-cache', 'shorthand for --set *.no-cache=true (run every step again)')
+      .option('--metadata-file <file>', 'write each target\'s result metadata (digests, image names) as JSON')
       .addOption(new Option('--progress <mode>').choices(['auto', 'tty', 'plain', 'rawjson']).default('auto')),
   ).action(act(async (targets: string[], f: any) => (await import('./commands/bake.js')).runBake(targets, f, root())));
 

@@ -16,21 +16,34 @@ import { applyOverrides, checkPlatforms, parseOverride } from '../../frontend/ba
 import { connect, UsageError } from '../connect.js';
 import { parseOutputCsv } from '../options.js';
 import { makePrinter } from '../progress.js';
-import { formatFailure } from './build.js';
+import { formatFailure, metadataOf } from './build.js';
 
 export interface BakeFlags {
   file: string[];
   print?: boolean;
+  /** `--list targets|variables` */
+  list?: string;
   progress: string;
   set?: string[];
+  /** buildx's shorthands: --set *.output=type=docker / type=registry, *.no-cache=true */
+  load?: boolean;
+  push?: boolean;
+  /** false with --no-cache (commander's negation) */
+  cache?: boolean;
+  metadataFile?: string;
   addr?: string;
   token?: string;
 }
 
+/** `--set` with buildx's shorthand flags after it (--load, --push, --no-cache), as buildx orders them */
+export function overridesOf(f: Pick<BakeFlags, 'set' | 'load' | 'push' | 'cache'>): string[] {
+  return [...(f.set ?? []), ...(f.load ? ['*.output=type=docker'] : []), ...(f.push ? ['*.output=type=registry'] : []), ...(f.cache === false ? ['*.no-cache=true'] : [])];
+}
+
 /** The bake file with `--set` applied, and the targets to build (dependencies first). */
-export async function resolveBake(names: string[], f: Pick<BakeFlags, 'file' | 'set'>, cwd = process.cwd()): Promise<{ bf: BakeFile; selected: string[] }> {
+export async function resolveBake(names: string[], f: Pick<BakeFlags, 'file' | 'set' | 'load' | 'push' | 'cache'>, cwd = process.cwd()): Promise<{ bf: BakeFile; selected: string[] }> {
   // parse every --set first: a typo fails before any file is read
-  const overrides = (f.set ?? []).map(parseOverride);
+  const overrides = overridesOf(f).map(parseOverride);
   // buildx: every -f in order, or else every default file present, merged (later overrides)
   const files = f.file.length ? f.file.map((x) => path.resolve(cwd, x)) : DEFAULT_FILES.map((x) => path.join(cwd, x)).filter((x) => fs.existsSync(x));
   if (!files.length) throw new UsageError(`bake: no bake or compose file in ${cwd} (looked for ${DEFAULT_FILES.join(', ')}; use -f)`);
@@ -41,7 +54,12 @@ export async function resolveBake(names: string[], f: Pick<BakeFlags, 'file' | '
 }
 
 export async function runBake(names: string[], f: BakeFlags, root?: string): Promise<number> {
-  const { bf, selected } = await resolveBake(names, f);
+  if (f.list !== undefined && f.list !== 'targets' && f.list !== 'variables') throw new UsageError(`--list must be targets or variables, not ${JSON.stringify(f.list)}`);
+  const { bf, selected } = await resolveBake(f.list ? [] : names, f);
+  if (f.list) {
+    process.stdout.write(listing(bf, f.list));
+    return 0;
+  }
   if (f.print) {
     process.stdout.write(JSON.stringify(printable(bf, selected, names), null, 2) + '\n');
     return 0;
@@ -125,8 +143,9 @@ export async function runBake(names: string[], f: BakeFlags, root?: string): Pro
       const t = bf.targets[n]!;
       const { def, imageConfig } = defs.get(n)!;
       if (!def.output) throw new UsageError(`bake target ${n}: the build has no result (an empty stage?)`);
-      const outputs: OutputSpec[] = t.output.length ? t.output.map((o) => parseOutput(o)) : t.tags.length ? [{ type: 'docker', attrs: { name: t.tags.join(',') } }] : [];
-      if (t.tags.length) for (const o of outputs) if (['image', 'docker', 'registry'].includes(o.type) && !o.attrs['name']) o.attrs['name'] = t.tags.join(',');
+      // an image output without name= is named by the target's tags (before parsing: type=registry requires a name)
+      const named = (o: string) => (t.tags.length && /(^|,)\s*type=(image|docker|registry)\s*(,|$)/.test(o) && !/(^|,)\s*name=/.test(o) ? [o, ...t.tags.map((x) => `name=${x}`)].join(',') : o);
+      const outputs: OutputSpec[] = t.output.length ? t.output.map((o) => parseOutput(named(o))) : t.tags.length ? [{ type: 'docker', attrs: { name: t.tags.join(',') } }] : [];
       const cacheTo = caches.get(n)!.cacheTo;
       return { vertex: def.output.digest, outputs, ...(imageConfig ? { imageConfig: imageConfig as DefinitionTarget['imageConfig'] } : {}), ...(t.noCache ? { noCache: true } : {}), ...(cacheTo.length ? { cacheTo } : {}) };
     });
@@ -158,6 +177,12 @@ export async function runBake(names: string[], f: BakeFlags, root?: string): Pro
       at += count;
       return { target: n, id: r.id, ok: r.ok, output: targets[i]!.vertex, exports, ...(n === failedIn && r.error ? { error: r.error } : {}) };
     });
+    if (f.metadataFile) {
+      // buildx's shape: one entry per target, the job's warnings beside them
+      const meta: Record<string, unknown> = Object.fromEntries(results.map((x) => [x.target, metadataOf(x.id, x.output, x.exports)]));
+      if (r.warnings?.length) meta['kiln.build.warnings'] = r.warnings;
+      fs.writeFileSync(f.metadataFile, JSON.stringify(meta, null, 2) + '\n');
+    }
     if (f.progress === 'rawjson') for (const x of results) process.stdout.write(JSON.stringify({ type: 'result', ...x, warnings: r.warnings, durationMs: r.durationMs }) + '\n');
     if (!r.ok) process.stderr.write(`target ${failedIn}: ` + formatFailure(r));
     return r.ok ? 0 : 1;
@@ -165,4 +190,19 @@ export async function runBake(names: string[], f: BakeFlags, root?: string): Pro
     await client?.close();
     await c.close();
   }
+}
+
+/** `--list targets` / `--list variables`: buildx's tables (groups listed with their targets) */
+function listing(bf: BakeFile, what: 'targets' | 'variables'): string {
+  const table = (head: string[], rows: string[][]) => {
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]! + 2))).join('').trimEnd()).join('\n') + '\n';
+  };
+  if (what === 'variables')
+    return table(['VARIABLE', 'TYPE', 'VALUE', 'DESCRIPTION'], [...(bf.variables ?? [])].sort((a, b) => a.name.localeCompare(b.name)).map((v) => [v.name, v.type, v.value, v.description ?? '']));
+  const rows = [
+    ...Object.entries(bf.targets).map(([n, t]) => [n, t.description ?? '']),
+    ...Object.entries(bf.groups).filter(([n]) => !bf.targets[n]).map(([n, g]) => [n, g.description ?? g.targets.join(' ')]),
+  ].sort((a, b) => a[0]!.localeCompare(b[0]!));
+  return table(['TARGET', 'DESCRIPTION'], rows);
 }

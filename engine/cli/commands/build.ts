@@ -155,9 +155,7 @@ export async function runBuild(contextArg: string, f: BuildFlags, root?: string)
     printer.done();
     for (const w of r.warnings) process.stderr.write(`WARNING: ${w.rule}: ${w.message}${w.location ? ` (${w.location.file}:${w.location.startLine})` : ''}\n`);
     if (f.metadataFile) {
-      const meta: Record<string, unknown> = { 'kiln.build.ref': r.id, ...(r.output ? { 'kiln.output.vertex': r.output } : {}) };
-      for (const x of r.exports) Object.assign(meta, x);
-      fs.writeFileSync(f.metadataFile, JSON.stringify(meta, null, 2) + '\n');
+      fs.writeFileSync(f.metadataFile, JSON.stringify(metadataOf(r.id, r.output, r.exports), null, 2) + '\n');
     }
     if (f.progress === 'rawjson') process.stdout.write(JSON.stringify({ type: 'result', ...r }) + '\n');
     if (!r.ok) {
@@ -169,4 +167,11 @@ export async function runBuild(contextArg: string, f: BuildFlags, root?: string)
     process.off('SIGINT', onSig);
     await c.close();
   }
+}
+
+/** `--metadata-file`'s entry for one result: the build ref, the output vertex and what each export reported (buildx's keys) */
+export function metadataOf(id: string, output: string | undefined, exports: Record<string, unknown>[]): Record<string, unknown> {
+  const meta: Record<string, unknown> = { 'kiln.build.ref': id, ...(output ? { 'kiln.output.vertex': output } : {}) };
+  for (const x of exports) Object.assign(meta, x);
+  return meta;
 }

@@ -1,17 +1,19 @@
 // HCL template expressions in bake files. The HCL parser (hcl2json) hands every expression back
 // as a `${…}` string, so bake evaluates them here: variable references, string/number/bool
 // literals, lists, function calls from buildx's stdlib subset below, `== != && || !`, `+ -` on
-// numbers, `c ? a : b` and user functions (`function` blocks). `$${` is a literal `${`. Anything
-// else fails naming the expression.
+// numbers, `c ? a : b`, user functions (`function` blocks), and `x.key` / `x[i]` on objects and
+// lists (a matrix value may be an object). `$${` is a literal `${`. Anything else fails naming the
+// expression.
 
-export type Value = string | number | boolean | Value[];
+export type Value = string | number | boolean | Value[] | { [key: string]: Value };
 export type Lookup = (name: string) => Value;
 /** user-defined functions (bake's `function` blocks), by name */
 export type Funcs = Record<string, (args: Value[]) => Value>;
 
 export class ExprError extends Error {}
 
-const str = (v: Value): string => (Array.isArray(v) ? v.map(str).join(',') : String(v));
+const isObject = (v: Value): v is { [key: string]: Value } => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: Value): string => (Array.isArray(v) ? v.map(str).join(',') : isObject(v) ? JSON.stringify(v) : String(v));
 const num = (v: Value, e: string): number => {
   const n = typeof v === 'number' ? v : Number(v);
   if (Number.isNaN(n)) throw new ExprError(`${e}: ${str(v)} is not a number`);
@@ -125,7 +127,7 @@ function lex(e: string): Tok[] {
       if (['==', '!=', '&&', '||', '<=', '>='].includes(two)) {
         toks.push({ k: 'op', v: two });
         i += 2;
-      } else if ('()[],?:!+-<>'.includes(c)) {
+      } else if ('()[],?:!+-<>.'.includes(c)) {
         toks.push({ k: 'op', v: c });
         i++;
       } else throw new ExprError(`unexpected "${c}" in \${${e}}`);
@@ -237,9 +239,33 @@ export function evalExpr(e: string, lookup: Lookup, funcs: Funcs = {}): Value {
         if (!f) throw new ExprError(`${where}: unknown function ${t.v} (known: ${[...Object.keys(funcs), ...Object.keys(FUNCS)].join(', ')})`);
         return f(args);
       }
-      return lookup(t.v);
+      return access(lookup(t.v), t.v);
     }
     throw new ExprError(`${where}: unexpected "${t.v}"`);
+  };
+  // `x.key` on an object, `x[i]` on a list (or `x["key"]` on an object)
+  const access = (v: Value, path: string): Value => {
+    for (;;) {
+      if (peek('.')) {
+        p++;
+        const k = toks[p++];
+        if (k?.k !== 'id') throw new ExprError(`${where}: expected an attribute name after "${path}."`);
+        if (!isObject(v) || !Object.hasOwn(v, k.v)) throw new ExprError(`${where}: ${path} has no attribute "${k.v}"${isObject(v) ? ` (it has ${Object.keys(v).join(', ') || 'none'})` : ''}`);
+        v = v[k.v]!;
+        path += `.${k.v}`;
+      } else if (peek('[')) {
+        p++;
+        const i = ternary();
+        expect(']');
+        if (Array.isArray(v)) {
+          const n = num(i, where);
+          if (!Number.isInteger(n) || n < 0 || n >= v.length) throw new ExprError(`${where}: index ${n} is out of range for ${path} (length ${v.length})`);
+          v = v[n]!;
+        } else if (isObject(v) && Object.hasOwn(v, str(i))) v = v[str(i)]!;
+        else throw new ExprError(`${where}: ${path} has no element ${str(i)}`);
+        path += `[${str(i)}]`;
+      } else return v;
+    }
   };
   const v = ternary();
   if (p < toks.length) throw new ExprError(`${where}: unexpected "${toks[p]!.v}"`);

@@ -12,6 +12,7 @@ export function printable(f: BakeFile, selected: string[], names: string[], cwd 
   const shownTarget = (t: BakeTarget) => {
     const contexts = Object.fromEntries(Object.entries(t.contexts).map(([k, v]) => [k, v.includes('://') || v.startsWith('target:') ? v : rel(cwd, v)]));
     return {
+      ...(t.description ? { description: t.description } : {}),
       context: rel(cwd, t.context),
       dockerfile: t.context.includes('://') ? path.basename(t.dockerfile) : rel(t.context, t.dockerfile),
       ...(Object.keys(t.args).length ? { args: t.args } : {}),

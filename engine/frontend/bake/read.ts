@@ -20,11 +20,22 @@ export interface BakeTarget {
   /** `cache-from` / `cache-to` specs as written (type=local,src=DIR / type=local,dest=DIR) */
   cacheFrom?: string[];
   cacheTo?: string[];
+  /** `description` (shown by `--list targets`) */
+  description?: string;
+}
+
+/** a declared variable as `--list variables` shows it */
+export interface BakeVariable {
+  name: string;
+  type: string;
+  value: string;
+  description?: string;
 }
 
 export interface BakeFile {
   targets: Record<string, BakeTarget>;
-  groups: Record<string, { targets: string[] }>;
+  groups: Record<string, { targets: string[]; description?: string }>;
+  variables?: BakeVariable[];
   /** the files read, in order (errors name them) */
   files?: string[];
 }
@@ -63,6 +74,7 @@ interface Parsed {
   dir: string;
   compose: boolean;
   variables: Record<string, unknown>;
+  variableBlocks: Record<string, Raw>;
   functions: Record<string, Raw>;
   targets: Record<string, Raw>;
   groups: Record<string, Raw>;
@@ -94,7 +106,7 @@ async function parseFile(file: string, env: NodeJS.ProcessEnv): Promise<Parsed> 
     throw new BakeFileError(`bake: cannot read ${shown(file)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   const dir = path.dirname(path.resolve(file));
-  const base = { file, dir, variables: {}, functions: {}, targets: {}, groups: {} };
+  const base = { file, dir, variables: {}, variableBlocks: {}, functions: {}, targets: {}, groups: {} };
   let doc: Raw;
   const yaml = async () => {
     const YAML = await import('yaml');
@@ -134,8 +146,9 @@ async function parseFile(file: string, env: NodeJS.ProcessEnv): Promise<Parsed> 
     if (typeof v !== 'object' || Array.isArray(v)) throw new BakeFileError(`${shown(file)}: "${k}" must be a mapping of names to blocks`);
     return Object.fromEntries(Object.entries(v as Raw).map(([n, b]) => [n, one(b)]));
   };
-  const variables = Object.fromEntries(Object.entries(blocks('variable')).map(([k, v]) => [k, v['default'] ?? '']));
-  return { ...base, compose: false, variables, functions: blocks('function'), targets: blocks('target'), groups: blocks('group') };
+  const variableBlocks = blocks('variable');
+  const variables = Object.fromEntries(Object.entries(variableBlocks).map(([k, v]) => [k, v['default'] ?? '']));
+  return { ...base, compose: false, variables, variableBlocks, functions: blocks('function'), targets: blocks('target'), groups: blocks('group') };
 }
 
 /**
@@ -214,15 +227,24 @@ export async function readBakeFiles(files: string[], env: NodeJS.ProcessEnv = pr
   lookup = variableLookup(declared, env, names, funcs);
   const raw: Record<string, Raw> = {};
   const groups: BakeFile['groups'] = {};
+  const matrixGroups: BakeFile['groups'] = {};
   for (const p of parsed) {
     for (const [name, body] of Object.entries(p.targets)) {
-      const t = p.compose ? body : (evaluate(body, lookup, `${shown(p.file)}: target "${name}"`, funcs) as Raw);
-      // a relative context is relative to the file that set it
-      if (t['context'] !== undefined) t['__dir'] = p.dir;
-      raw[name] = mergeTarget(raw[name] ?? { __dir: p.dir }, t);
+      const expanded = p.compose ? [[name, body] as const] : expandTarget(name, body, lookup, funcs, shown(p.file));
+      if (expanded.length !== 1 || expanded[0]![0] !== name) matrixGroups[name] = { targets: expanded.map(([n]) => n) };
+      for (const [n, t] of expanded) {
+        // a relative context is relative to the file that set it
+        if (t['context'] !== undefined) t['__dir'] = p.dir;
+        raw[n] = mergeTarget(raw[n] ?? { __dir: p.dir }, t);
+      }
     }
-    for (const [name, body] of Object.entries(p.groups)) groups[name] = { targets: strList((evaluate(body, lookup, `${shown(p.file)}: group "${name}"`, funcs) as Raw)['targets']) };
+    for (const [name, body] of Object.entries(p.groups)) {
+      const g = evaluate(body, lookup, `${shown(p.file)}: group "${name}"`, funcs) as Raw;
+      groups[name] = { targets: strList(g['targets']), ...(g['description'] ? { description: String(g['description']) } : {}) };
+    }
   }
+  // buildx: a matrix target's own name is a group of its variants (unless a group has that name)
+  for (const [n, g] of Object.entries(matrixGroups)) if (!groups[n] && !raw[n]) groups[n] = g;
   // compose: every service is in the default group (unless a bake file of the set names one)
   const composeNames = parsed.filter((p) => p.compose).flatMap((p) => Object.keys(p.targets));
   if (composeNames.length && !groups['default']) groups['default'] = { targets: [...new Set(composeNames)] };
@@ -259,9 +281,55 @@ export async function readBakeFiles(files: string[], env: NodeJS.ProcessEnv = pr
       ...(t['no-cache'] !== undefined ? { noCache: t['no-cache'] === true || t['no-cache'] === 'true' } : {}),
       ...(t['cache-from'] !== undefined ? { cacheFrom: strList(t['cache-from']) } : {}),
       ...(t['cache-to'] !== undefined ? { cacheTo: strList(t['cache-to']) } : {}),
+      ...(t['description'] ? { description: String(t['description']) } : {}),
     };
   }
-  return { targets, groups, files: parsed.map((p) => p.file) };
+  const variableBlocks: Record<string, Raw> = {};
+  for (const p of parsed) Object.assign(variableBlocks, p.variableBlocks);
+  const variables = Object.entries(variableBlocks).map(([name, b]): BakeVariable => {
+    const v = lookup(name);
+    const type = b['type'] !== undefined ? String(b['type']).replace(/^\$\{(.*)\}$/, '$1') : Array.isArray(v) ? 'list' : typeof v === 'object' ? 'object' : typeof v === 'boolean' ? 'bool' : typeof v === 'number' ? 'number' : 'string';
+    return { name, type, value: typeof v === 'string' ? v : JSON.stringify(v), ...(b['description'] ? { description: String(b['description']) } : {}) };
+  });
+  return { targets, groups, variables, files: parsed.map((p) => p.file) };
+}
+
+const TARGET_NAME = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * A target block, evaluated; with a `matrix` (a map of names to lists), one target per
+ * combination of values, each evaluated with those names bound and named by its `name`
+ * expression (buildx's matrix targets). Names must be valid and distinct.
+ */
+function expandTarget(name: string, body: Raw, lookup: Lookup, funcs: Funcs, file: string): (readonly [string, Raw])[] {
+  const where = `${file}: target "${name}"`;
+  const { matrix, name: nameExpr, ...rest } = body;
+  if (matrix === undefined) {
+    const t = evaluate(rest, lookup, where, funcs) as Raw;
+    const n = nameExpr === undefined ? name : String(evaluate(nameExpr, lookup, where, funcs));
+    if (!TARGET_NAME.test(n)) throw new BakeFileError(`${where}: name "${n}" is not a valid target name (letters, digits, _ and -)`);
+    return [[n, t]];
+  }
+  const axes = evaluate(matrix, lookup, `${where}: matrix`, funcs);
+  if (!axes || typeof axes !== 'object' || Array.isArray(axes)) throw new BakeFileError(`${where}: matrix must be a map of names to lists of values`);
+  const entries = Object.entries(axes as Record<string, unknown>);
+  for (const [k, v] of entries) {
+    if (!Array.isArray(v)) throw new BakeFileError(`${where}: matrix.${k} must be a list of values`);
+    if (!v.length) throw new BakeFileError(`${where}: matrix.${k} is empty (no target would be built)`);
+  }
+  let combos: Record<string, Value>[] = [{}];
+  for (const [k, vs] of entries) combos = combos.flatMap((c) => (vs as Value[]).map((v) => ({ ...c, [k]: v })));
+  if (combos.length > 1 && nameExpr === undefined) throw new BakeFileError(`${where}: a matrix target needs a name expression giving each variant its own name (e.g. name = "${name}-\${${entries[0]![0]}}")`);
+  const out: [string, Raw][] = [];
+  for (const c of combos) {
+    const local: Lookup = (n) => (Object.hasOwn(c, n) ? c[n]! : lookup(n));
+    const n = nameExpr === undefined ? name : String(evaluate(nameExpr, local, where, funcs));
+    const shownCombo = Object.entries(c).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
+    if (!TARGET_NAME.test(n)) throw new BakeFileError(`${where}: matrix variant (${shownCombo}) is named "${n}", which is not a valid target name (letters, digits, _ and -)`);
+    if (out.some(([m]) => m === n)) throw new BakeFileError(`${where}: two matrix variants are both named "${n}"; the name expression must tell them apart`);
+    out.push([n, evaluate(rest, local, `${where} (${shownCombo})`, funcs) as Raw]);
+  }
+  return out;
 }
 
 /** buildx's default files, in its lookup order; every one present is read (and merged in this order) */
