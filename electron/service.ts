@@ -1,4 +1,4 @@
-// Loads the control service (engine/control/service.ts) that the main process hosts in-process.
+// Loads the control service (engine/control/service.ts) that the app hosts (or the root owner's client).
 // It is loaded lazily and by URL so the shell still opens — and tells the user what is wrong —
 // when the engine cannot start (no Docker, broken native module): the UI then gets an API whose
 // info() reports the problem and how to fix it, instead of a crashed app.
@@ -6,7 +6,7 @@ import type { ControlAPI, InfoResponse } from '../engine/control/api.js';
 
 export type HostedService = ControlAPI & { close(): Promise<void> | void };
 
-type ServiceModule = { createControlService(opts: Record<string, unknown>): Promise<HostedService> };
+type ServiceModule = { openRootService(opts: Record<string, unknown>): Promise<HostedService & { owner: string }> };
 
 const NO_ENGINE_HINT =
   'Kiln needs a Docker Engine. Start Docker (or set DOCKER_HOST), or on Debian/Ubuntu run `sudo scripts/engine-up`, then restart Kiln.';
@@ -39,9 +39,12 @@ export function unavailableService(reason: string, version = '0.0.0'): HostedSer
 export async function loadControlService(opts: Record<string, unknown> = {}, version?: string): Promise<HostedService> {
   try {
     // A computed specifier: the shell must build and start even before/without the service module.
-    const spec = new URL('../engine/control/service.js', import.meta.url).href;
+    // One engine per root: the running `kiln serve` of the state root if there is one (the app is
+    // then its client), else the app's own engine, published on loopback so a CLI on the same
+    // root becomes the app's client (engine/control/http/publish.ts).
+    const spec = new URL('../engine/control/http/publish.js', import.meta.url).href;
     const mod = (await import(spec)) as ServiceModule;
-    return await mod.createControlService(opts);
+    return await mod.openRootService(opts);
   } catch (e) {
     return unavailableService(e instanceof Error ? e.message : String(e), version);
   }

@@ -41,27 +41,18 @@ export async function runServe(f: { listen?: string; port?: string }, root?: str
   // flags first: a bad address fails before the engine starts
   const { host, port } = parseListen(f.listen, f.port);
   const { createControlService } = await import('../../control/service.js');
-  const { startServer } = await import('../../control/http/server.js');
-  const { createToken } = await import('../../control/http/token.js');
+  const { publishService } = await import('../../control/http/publish.js');
   const svc = await createControlService(root ? { root } : {});
-  const token = createToken(svc.root);
-  const server = await startServer({ api: svc, token, host, port });
-  const { writeServeRecord, removeServeRecord } = await import('../../control/http/owner.js');
-  const base = new URL(server.url);
-  base.search = '';
-  // unless it listens on every address, the CLI on this root reaches it where it listens
-  if (base.hostname === '0.0.0.0' || base.hostname === '[::]') base.hostname = '127.0.0.1';
-  writeServeRecord(svc.root, base.href);
+  const published = await publishService(svc, { host, port });
   const info = await svc.info();
   if (!info.engine.ok) process.stderr.write(`WARNING: ${info.engine.error ?? 'no Docker Engine'}\n${info.engine.hint ?? ''}\n`);
-  process.stdout.write(`kiln serve listening on ${server.url}\n`);
+  process.stdout.write(`kiln serve listening on ${published.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  removeServeRecord(svc.root);
-  await server.close();
+  await published.stop();
   await svc.close();
   return 0;
 }
