@@ -129,7 +129,7 @@ function openFile(kind: 'dockerfile' | 'graph') {
 }
 
 const SHORTCUTS: [string, string][] = [
-  ['Ctrl/Cmd+Z', 'undo'], ['Shift+Ctrl/Cmd+Z', 'redo'], ['Ctrl/Cmd+C / V', 'copy / paste'], ['Delete', 'delete selection'], ['Ctrl/Cmd+S', 'save'], ['Shift+Ctrl/Cmd+S', 'save as'], ['Ctrl/Cmd+O', 'open'],
+  ['Ctrl/Cmd+Z', 'undo'], ['Shift+Ctrl/Cmd+Z', 'redo'], ['Ctrl/Cmd+C / X / V', 'copy / cut / paste'], ['Ctrl/Cmd+A', 'select all nodes'], ['Delete', 'delete selection'], ['Ctrl/Cmd+S', 'save'], ['Shift+Ctrl/Cmd+S', 'save as'], ['Ctrl/Cmd+O', 'open'],
   ['Ctrl/Cmd+Enter', 'run (up to the selected node)'], ['Esc', 'cancel the build / close'], ['L', 'auto-layout'], ['F', 'zoom to fit'], ['?', 'this sheet'],
 ];
 
@@ -200,7 +200,9 @@ export function App() {
       if (mod && k === 'z') (e.shiftKey ? useEditor.temporal.getState().redo() : useEditor.temporal.getState().undo()), e.preventDefault();
       else if (mod && k === 'y') useEditor.temporal.getState().redo(), e.preventDefault();
       else if (mod && k === 'c') st.copy();
+      else if (mod && k === 'x') (st.copy(), st.deleteSelected());
       else if (mod && k === 'v') st.paste();
+      else if (mod && k === 'a') st.select(st.doc.nodes.map((n) => n.id)), e.preventDefault();
       else if (mod && k === 's') void saveGraph(e.shiftKey), e.preventDefault();
       else if (mod && k === 'o') openFile('dockerfile'), e.preventDefault();
       else if (mod && e.key === 'Enter') runSelected(), e.preventDefault();

@@ -6,6 +6,7 @@ import { isExporter } from '../../engine/frontend/graph/ports.js';
 import { exporterOutput } from '../../engine/frontend/graph/exporter-output.js';
 import { getApi } from './api/index.js';
 import { withRegistryLogins } from './credentials.js';
+import { checkGraph } from '../../engine/frontend/graph/validate.js';
 import { useEditor } from './store.js';
 
 /**
@@ -30,6 +31,16 @@ export async function runGraph(opts: { target?: string; outputs?: OutputSpec[]; 
   const s = useEditor.getState();
   if (s.running) return;
   const doc: GraphDocument = s.doc;
+  // the service refuses a document with any problem; saying so here names the node and selects it,
+  // instead of a round trip that ends in a failed run
+  const issues = checkGraph(doc);
+  if (issues.length) {
+    const first = issues[0]!;
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+    s.setNotice(`Cannot run: ${first.nodeId ? `node "${first.nodeId}": ` : ''}${first.message}${more}`);
+    if (first.nodeId) s.select([first.nodeId]);
+    return;
+  }
   const exporters = doc.nodes.filter((n) => isExporter(n.kind));
   const project = s.project;
   // an opened project with nothing picked builds every target, as one job; so does a graph with

@@ -42,6 +42,7 @@ export async function saveAsDockerfile(): Promise<void> {
     } catch (e) {
       return useEditor.getState().setNotice(`Save failed: ${(e as Error).message}`);
     }
-  } else download('Dockerfile', dockerfile, 'text/plain');
+    // octet-stream: with text/plain, Chromium saves it as "Dockerfile.txt"
+  } else download('Dockerfile', dockerfile, 'application/octet-stream');
   if (unsupported.length) useEditor.getState().setNotice(`No Dockerfile form: ${unsupported.map((u) => `${u.nodeId} (${u.reason})`).join('; ')}`);
 }

@@ -132,6 +132,25 @@ export function downstreamOf(doc: GraphDocument, ids: string[]): Set<string> {
   return out;
 }
 
+const THEME_KEY = 'kiln.theme';
+
+// the chosen theme outlives a reload; the store also runs under node (unit tests), without storage
+function savedTheme(): 'dark' | 'light' {
+  try {
+    return globalThis.localStorage?.getItem(THEME_KEY) === 'light' ? 'light' : 'dark';
+  } catch {
+    return 'dark';
+  }
+}
+
+function saveTheme(theme: 'dark' | 'light'): void {
+  try {
+    globalThis.localStorage?.setItem(THEME_KEY, theme);
+  } catch {
+    // private mode or no storage: the choice lasts for this page only
+  }
+}
+
 export const useEditor = create<EditorState>()(
   temporal(
     (set, get) => ({
@@ -144,7 +163,7 @@ export const useEditor = create<EditorState>()(
       running: false,
       transfers: {},
       exportNodes: [],
-      theme: 'dark',
+      theme: savedTheme(),
       clipboard: [],
       changed: [],
       warnings: {},
@@ -246,7 +265,11 @@ export const useEditor = create<EditorState>()(
       setNotice: (notice) => set({ notice }),
       showBuild: (replay, status) => set({ replay, status, logs: {} }),
       clearReplay: () => set({ replay: undefined, status: {} }),
-      toggleTheme: () => set({ theme: get().theme === 'dark' ? 'light' : 'dark' }),
+      toggleTheme: () => {
+        const theme = get().theme === 'dark' ? 'light' : 'dark';
+        saveTheme(theme);
+        set({ theme });
+      },
       startRun: (buildId, exportNodes = []) => set({ buildId, running: true, runningDoc: get().doc, replay: undefined, status: Object.fromEntries(get().doc.nodes.map((n) => [n.id, { state: 'queued' as RunState }])), logs: {}, notice: undefined, exportNodes, transfers: {} }),
       finishExports: (exports) => {
         const { exportNodes, transfers } = get();
