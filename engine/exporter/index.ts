@@ -89,6 +89,7 @@ async function image(spec: OutputSpec, req: Omit<ExportRequest, 'attrs'>, ociDef
 
 function dockerOf(req: Omit<ExportRequest, 'attrs'>): Promise<Dockerode> {
   if (req.docker) return Promise.resolve(req.docker);
+  // the worker's own client: an early load (prewarmLoad) and loads ahead are kept per client
   const w = req.worker as unknown as { docker?: Dockerode };
   if (w.docker) return Promise.resolve(w.docker);
   return import('../worker/docker/connect.js').then((m) => m.dockerFromEnv().docker);

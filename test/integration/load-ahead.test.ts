@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import http from 'node:http';
 import Docker from 'dockerode';
 import { createControlService, statusWithEnd, type ControlService } from '../../engine/control/service.js';
 import { lineageOf } from '../../engine/control/load-ahead.js';
@@ -81,6 +82,31 @@ describeWith(['engine'], 'loads ahead of the export', () => {
     const out = spawnSync('/usr/bin/docker', ['run', '--rm', '--network', 'none', tag], { env: { ...process.env, DOCKER_HOST }, encoding: 'utf8' });
     expect(out.stdout.split('\n').filter(Boolean)).toEqual([`1-${salt}`, '2', '3', '4']);
     expect(await partialsWith(img.RootFS.Layers!)).toEqual([]);
+  });
+
+  it('loads the image through the load opened early while its step ran: one docker load for the job', async () => {
+    // the engine traffic of this process, watched on its way out (it still reaches the real engine)
+    const loads: string[] = [];
+    const request = http.request;
+    http.request = function (this: unknown, ...args: Parameters<typeof http.request>) {
+      const o = args[0] as { path?: string; method?: string };
+      if (typeof o === 'object' && o.method === 'POST' && o.path?.startsWith('/images/load')) loads.push(o.path);
+      return request.apply(this, args);
+    } as typeof http.request;
+    try {
+      const salt = randomBytes(4).toString('hex');
+      const tag = `kiln-ahead-test:early-${salt}`;
+      tags.push(tag);
+      const { r } = await solveWatched(`early-${salt}`, { kind: 'dockerfile', dockerfile: `FROM busybox:local\nRUN echo ${salt} > /a\nCMD ["cat", "/a"]\n`, context: dir }, [{ type: 'docker', attrs: { name: tag } }]);
+      expect(r.error?.message).toBeUndefined();
+      const out = spawnSync('/usr/bin/docker', ['run', '--rm', '--network', 'none', tag], { env: { ...process.env, DOCKER_HOST }, encoding: 'utf8' });
+      expect(out.stdout.trim()).toBe(salt);
+      // opened when the RUN started (prewarmLoad's request), and it is the one that carried the
+      // image: no second, plain load after the step
+      expect(loads).toEqual(['/images/load?quiet=1']);
+    } finally {
+      http.request = request;
+    }
   });
 
   it('a cancelled build leaves no partial image (and no container)', async () => {

@@ -2,6 +2,7 @@
 // engine images (committed containers / pulled images), scratch, or local host directories.
 import { mkdirSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
+import type Dockerode from 'dockerode';
 import type { DefinitionVertex } from '../../llb/definition.js';
 import type { Op as SolverOp, Result } from '../../solver/types.js';
 import type { LayerRef, ResolvedImage, Worker, WorkerInfo } from '../types.js';
@@ -22,6 +23,8 @@ export { dockerFromEnv } from './connect.js';
 
 export interface DockerWorker extends Worker {
   readonly context: WorkerContext;
+  /** the engine client, shared with the exporters (an early docker load is per client) */
+  readonly docker: Dockerode;
   /** images and containers labelled kiln=1 */
   listOwned(): Promise<{ images: string[]; containers: string[] }>;
 }
@@ -64,6 +67,7 @@ export async function createDockerWorker(opts: { dockerHost?: string; root: stri
   const worker: DockerWorker = {
     id: `docker:${resolved.host}`,
     context: w,
+    docker,
     async info(): Promise<WorkerInfo> {
       try {
         const v = await docker.version();

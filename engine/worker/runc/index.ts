@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
+import type Dockerode from 'dockerode';
 import type { DefinitionVertex } from '../../llb/definition.js';
 import type { Op as SolverOp, Result } from '../../solver/types.js';
 import { OverlayStore } from '../../snapshot/overlay/store.js';
@@ -23,6 +24,8 @@ import { asEngineResults, layersOf } from './layers.js';
 export interface RuncWorker extends Worker {
   readonly dockerWorker: DockerWorker;
   readonly store: OverlayStore;
+  /** the Docker worker's engine client (see DockerWorker.docker) */
+  readonly docker: Dockerode;
 }
 
 /** why this machine cannot run the runc worker, or undefined when it can */
@@ -83,6 +86,7 @@ export async function createRuncWorker(opts: { dockerHost?: string; root: string
   const worker: RuncWorker = {
     id: dw.id.replace(/^docker:/, 'runc:'),
     dockerWorker: dw,
+    docker: dw.docker,
     store,
     async info(): Promise<WorkerInfo> {
       const i = await dw.info();
