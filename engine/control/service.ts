@@ -31,7 +31,14 @@ export interface ControlServiceOptions {
   stdout?: import('node:stream').Writable;
 }
 
-export type ControlService = ControlAPI & { close(): Promise<void>; readonly root: string; /** the engine's image resolver (bake converts Dockerfiles itself) */ resolveImage(ref: string): Promise<ResolvedImage> };
+export type ControlService = ControlAPI & {
+  close(): Promise<void>;
+  readonly root: string;
+  /** the engine's image resolver (bake converts Dockerfiles itself) */
+  resolveImage(ref: string): Promise<ResolvedImage>;
+  /** the Definition a solve of `input` runs, as solve prepares it (`kiln debug dump-llb`) */
+  definition(input: SolveInput, network?: 'none' | 'host' | 'default'): Promise<Definition>;
+};
 
 interface Prepared {
   definition: Definition;
@@ -359,6 +366,11 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
   const svc: ControlService = {
     root,
     resolveImage: (ref) => resolver()(ref),
+    async definition(raw, network) {
+      const input = parseOrThrow(solveInputSchema, raw, 'solve input') as SolveInput;
+      // without an engine the images' configs are not known: the graph's lenient resolving then
+      return withDefaultNetwork((await prepare(input, !engine)).definition, network);
+    },
     solve,
     status(buildId, onEvent) {
       return hub.subscribe(buildId, onEvent);

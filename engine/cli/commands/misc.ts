@@ -22,21 +22,18 @@ export async function runLogin(server: string | undefined, f: { username?: strin
   return 0;
 }
 
-/** The Definition a build would solve, as JSON (buildctl debug dump-llb). */
+/**
+ * The Definition a build would solve, as JSON (buildctl debug dump-llb): prepared by the service
+ * exactly as its solve prepares it (the engine's image configs, .dockerignore, --network), so the
+ * digests are the ones the build reports.
+ */
 export async function runDumpLlb(contextArg: string, f: BuildFlags, root?: string): Promise<number> {
   const req = await buildRequest(contextArg, { ...f, output: [], tag: [] });
   const { createControlService } = await import('../../control/service.js');
   const svc = await createControlService(root ? { root } : {});
   try {
-    if (req.input.kind === 'dockerfile') {
-      const { dockerfileToLLB } = await import('../../frontend/dockerfile/index.js');
-      const { lenientResolver } = await import('../../control/graph.js');
-      const r = await dockerfileToLLB({ ...req.input, contextName: 'context', resolveImage: lenientResolver() });
-      process.stdout.write(JSON.stringify(r.definition, null, 2) + '\n');
-    } else {
-      const g = await svc.graph(req.input);
-      process.stdout.write(JSON.stringify(g, null, 2) + '\n');
-    }
+    const def = await svc.definition(req.input, req.options?.network);
+    process.stdout.write(JSON.stringify(def, null, 2) + '\n');
     return 0;
   } finally {
     await svc.close();
