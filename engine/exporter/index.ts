@@ -115,7 +115,7 @@ async function loadIntoEngine(docker: Dockerode, req: Omit<ExportRequest, 'attrs
     const bytes = layers.slice(skip).reduce((n, l) => n + l.size, 0);
     const id = `loading ${layers.length - skip} new of ${layers.length} layers`;
     req.onProgress?.({ id, current: 0, total: bytes });
-    imageId = await loadImage(docker, layers, config, refs, { skip });
+    imageId = await loadImage(docker, layers, config, refs, { skip, absent: true });
     req.onProgress?.({ id, current: bytes, total: bytes });
   }
   const manifest = Buffer.from(JSON.stringify({

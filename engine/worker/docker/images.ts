@@ -36,6 +36,8 @@ export async function followProgress(docker: Dockerode, stream: NodeJS.ReadableS
 export class ImageStore {
   private scratch?: Promise<{ id: string; diffId: string }>;
   private configCache = new Map<string, ImageConfig>();
+  /** image id → its diff ids (without the scratch layer): an id is its config's digest, so fixed */
+  private diffIdCache = new Map<string, string[]>();
 
   constructor(
     readonly docker: Dockerode,
@@ -171,10 +173,15 @@ export class ImageStore {
 
   /** layer diff ids base-first, each cached as a tar file; scratch's empty base layer dropped */
   async layers(imageId: string): Promise<{ diffId: string; path: string; size: number }[]> {
-    const info = await this.docker.getImage(imageId).inspect();
-    let diffIds = info.RootFS.Layers ?? [];
-    const scratch = await this.scratchImage();
-    if (diffIds[0] === scratch.diffId && (info.Id === scratch.id || (await this.descendsFromScratch(info)))) diffIds = diffIds.slice(1);
+    // asked for each step result on an image (exports, loads ahead): one inspect per image
+    let diffIds = this.diffIdCache.get(imageId);
+    if (!diffIds) {
+      const info = await this.docker.getImage(imageId).inspect();
+      diffIds = info.RootFS.Layers ?? [];
+      const scratch = await this.scratchImage();
+      if (diffIds[0] === scratch.diffId && (info.Id === scratch.id || (await this.descendsFromScratch(info)))) diffIds = diffIds.slice(1);
+      if (imageId.startsWith('sha256:')) this.diffIdCache.set(imageId, diffIds);
+    }
     if (diffIds.some((d) => !existsSync(this.layerPath(d)))) await this.save(imageId, true);
     return diffIds.map((d) => {
       const path = this.layerPath(d);

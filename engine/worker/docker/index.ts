@@ -11,7 +11,7 @@ import { snapshotOf, type WorkerContext } from './context.js';
 import { execOp } from './exec.js';
 import { fileOp } from './file.js';
 import { diffOp, mergeOp } from './merge.js';
-import { ensureImage, imageRefOf, imageSourceOp } from './source-image.js';
+import { ensureImageInfo, imageRefOf, imageSourceOp } from './source-image.js';
 import { localSourceOp } from './source-local.js';
 import { gitSourceOp, isGitIdentifier } from './source-git.js';
 import { httpSourceOp } from './source-http.js';
@@ -79,8 +79,8 @@ export async function createDockerWorker(opts: { dockerHost?: string; root: stri
     resolveOp,
     async resolveImageConfig(ref, o): Promise<ResolvedImage> {
       const r = imageRefOf(ref);
-      const imageId = await ensureImage(w, r, o?.signal);
-      const info = await docker.getImage(imageId).inspect();
+      const info = await ensureImageInfo(w, r, o?.signal);
+      const imageId = info.Id;
       const digest = info.RepoDigests?.find((d) => d.startsWith(r.split(/[:@]/)[0] + '@'))?.split('@')[1] ?? info.RepoDigests?.[0]?.split('@')[1];
       return { ref: r, imageId, digest, config: await w.images.config(imageId) };
     },

@@ -147,11 +147,11 @@ function check(body: string): void {
  * load `config` with `layers` (base first) under `tags`; returns the engine's image id. `skip`:
  * leading layers known to be in the engine besides the `inEngine` ones (loaded ahead).
  */
-export async function loadImage(docker: Dockerode, layers: LayerRef[], config: object, tags: string[] = [], opts: { skip?: number; rewarm?: boolean } = {}): Promise<string> {
+export async function loadImage(docker: Dockerode, layers: LayerRef[], config: object, tags: string[] = [], opts: { skip?: number; rewarm?: boolean; /** the caller found the image absent just now */ absent?: boolean } = {}): Promise<string> {
   const configBytes = Buffer.from(JSON.stringify(config));
   const hex = createHash('sha256').update(configBytes).digest('hex');
   const id = `sha256:${hex}`;
-  if (await tagIfPresent(docker, id, tags)) return id;
+  if (!opts.absent && (await tagIfPresent(docker, id, tags))) return id;
   let skip = 0;
   while (skip < layers.length && layers[skip]!.inEngine) skip++;
   skip = Math.max(skip, Math.min(opts.skip ?? 0, layers.length));

@@ -1,5 +1,6 @@
 // docker-image:// sources: the ref is resolved in the engine and pulled when missing, with
 // registry credentials when engine/registry/credentials.ts has some for the host.
+import type Dockerode from 'dockerode';
 import type { DefinitionVertex } from '../../llb/definition.js';
 import { digestOf } from '../../llb/digest.js';
 import type { SourceOp } from '../../llb/ops.js';
@@ -29,12 +30,17 @@ async function credentialsFor(host: string): Promise<Auth> {
   }
 }
 
-const pulling = new Map<string, Promise<string>>();
+const pulling = new Map<string, Promise<Dockerode.ImageInspectInfo>>();
 
 /** the engine image id of `ref`, pulling it when the engine does not have it */
 export async function ensureImage(w: WorkerContext, ref: string, signal?: AbortSignal, onStatus?: (e: Record<string, unknown>) => void): Promise<string> {
+  return (await ensureImageInfo(w, ref, signal, onStatus)).Id;
+}
+
+/** ensureImage, with the engine's inspect of the image (one round trip where the image is there) */
+export async function ensureImageInfo(w: WorkerContext, ref: string, signal?: AbortSignal, onStatus?: (e: Record<string, unknown>) => void): Promise<Dockerode.ImageInspectInfo> {
   try {
-    return (await w.docker.getImage(ref).inspect()).Id;
+    return await w.docker.getImage(ref).inspect();
   } catch (e) {
     if (!isNotFound(e)) throw e;
   }
@@ -46,7 +52,7 @@ export async function ensureImage(w: WorkerContext, ref: string, signal?: AbortS
       const authconfig = auth ? { ...auth, serveraddress: host } : undefined;
       const stream = (await w.docker.pull(ref, { authconfig, abortSignal: signal } as Record<string, unknown>)) as NodeJS.ReadableStream;
       await followProgress(w.docker, stream, onStatus);
-      return (await w.docker.getImage(ref).inspect()).Id;
+      return w.docker.getImage(ref).inspect();
     })().finally(() => pulling.delete(ref));
     pulling.set(ref, p);
   }
