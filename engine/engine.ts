@@ -6,6 +6,7 @@ import { resolveRoot } from './cache/root.js';
 import { openStateDB } from './cache/db.js';
 import { CacheManager } from './cache/manager.js';
 import { defaultGCPolicy, runGC } from './cache/gc.js';
+import { endedProcesses, markProcess } from './cache/procs.js';
 import type { PruneOptions } from './cache/manager.js';
 import type { Definition } from './llb/definition.js';
 import { validateDefinition } from './llb/schema.js';
@@ -16,6 +17,7 @@ import type { JobSession, ProgressEvent, Result } from './solver/types.js';
 import { SCRATCH_ID } from './snapshot/types.js';
 import type { Worker } from './worker/types.js';
 import { createDockerWorker } from './worker/docker/index.js';
+import { ownerGone } from './worker/docker/owner.js';
 import { createRuncWorker, runcUnavailable } from './worker/runc/index.js';
 
 export interface EngineOptions {
@@ -32,7 +34,10 @@ export interface EngineOptions {
   workerKind?: 'auto' | 'runc' | 'docker';
   /** GC policy run after builds; [] disables automatic GC */
   gcPolicy?: PruneOptions[];
-  /** at start, also remove kiln=1 images no record points at (only safe when this root is the Docker engine's only Kiln user) */
+  /**
+   * at start, remove what killed processes on this root left (containers, unrecorded images), in
+   * the background (default true; KILN_COLLECT_ORPHANS=0 keeps them, to look at them)
+   */
   collectOrphans?: boolean;
   /** skip reconcile at start (reconcile talks to the engine for every record) */
   skipReconcile?: boolean;
@@ -80,11 +85,19 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   cache.attach(worker);
   if (!opts.skipReconcile) {
     try {
-      await cache.reconcile(worker as Worker & { listOwned?(): Promise<{ images: string[]; containers: string[] }> }, { collectOrphans: opts.collectOrphans ?? process.env.KILN_COLLECT_ORPHANS === '1' });
+      await cache.reconcile(worker, { collectOrphans: false });
     } catch {
       /* an unreachable engine must not stop the engine from starting (info() reports it) */
     }
   }
+  // An engine that ended without closing (a crash, kill -9) may have left containers and images:
+  // collected off the critical path (what dead processes left is not what a new build uses: their
+  // images are unrecorded, their owner gone); its marker goes once that is done.
+  const unmark = markProcess(root);
+  const ended = !opts.skipReconcile && (opts.collectOrphans ?? process.env.KILN_COLLECT_ORPHANS !== '0') ? endedProcesses(root, ownerGone) : [];
+  const collecting = ended.length
+    ? cache.collectLeftovers(worker).then(() => ended.forEach((e) => e.clear()), () => undefined)
+    : undefined;
   const solver = new Solver({ store: cache, parallelism: opts.parallelism ?? 16 });
   const policy = opts.gcPolicy ?? defaultGCPolicy(root);
   let gcRunning: Promise<void> | undefined;
@@ -128,9 +141,11 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
     gc,
     async close() {
       closed = true;
+      await collecting;
       await gcRunning;
       await worker.close();
       db.close();
+      unmark();
     },
   };
 }

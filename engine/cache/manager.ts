@@ -188,7 +188,8 @@ export class CacheManager implements CacheStore {
   }
 
   /** drop records whose snapshot vanished; collect labelled images no record points to */
-  async reconcile(worker: Worker & { listOwned?(): Promise<{ images: string[]; containers: string[] }> }, opts: { collectOrphans?: boolean } = {}): Promise<{ dropped: number; collected: number }> {
+  /** drops records whose snapshot vanished; `collectOrphans` (default): collectLeftovers too */
+  async reconcile(worker: Worker, opts: { collectOrphans?: boolean } = {}): Promise<{ dropped: number; collected: number }> {
     this.attach(worker);
     let dropped = 0;
     for (const row of this.db.prepare('SELECT * FROM cache_records').all() as Row[]) {
@@ -204,23 +205,41 @@ export class CacheManager implements CacheStore {
         dropped++;
       }
     }
+    const collected = opts.collectOrphans === false ? 0 : await this.collectLeftovers(worker);
+    return { dropped, collected };
+  }
+
+  /**
+   * Removes what a killed process on this root left: its containers, and images no record names
+   * (the worker lists only what a process that has ended made for this root). Returns the count.
+   */
+  async collectLeftovers(worker: Worker): Promise<number> {
     let collected = 0;
-    // Labelled images carry no root: other engines (other KILN_ROOTs, the worker's own helper
-    // images) on the same Docker own some of them, so orphans are collected only on request.
-    if (opts.collectOrphans && worker.listOwned) {
+    if (worker.listLeftovers) {
       const known = new Set((this.db.prepare('SELECT DISTINCT result_id FROM cache_records').all() as { result_id: string }[]).map((r) => r.result_id));
-      const { images } = await worker.listOwned();
-      for (const id of images) {
-        if (known.has(id)) continue;
-        try {
-          await worker.remove({ id, sys: { kind: 'image', imageId: id } });
-          collected++;
-        } catch {
-          /* in use by a container or a child image: next time */
+      let left: { images: string[]; containers: string[] };
+      try {
+        left = await worker.listLeftovers();
+      } catch {
+        return 0; // engine unreachable: next start
+      }
+      collected += (await worker.removeContainers?.(left.containers)) ?? 0;
+      // newest first, twice: a child image goes before its parent
+      let images = left.images.filter((id) => !known.has(id));
+      for (let pass = 0; pass < 2 && images.length; pass++) {
+        const failed: string[] = [];
+        for (const id of images) {
+          try {
+            await worker.remove({ id, sys: { kind: 'image', imageId: id } });
+            collected++;
+          } catch {
+            failed.push(id);
+          }
         }
+        images = failed;
       }
     }
-    return { dropped, collected };
+    return collected;
   }
 
   async prune(opts: PruneOptions = {}): Promise<PruneResult> {

@@ -59,5 +59,12 @@ export interface Worker {
   size(result: Result): Promise<number>;
   /** images and containers this worker created (label kiln=1), for the cache manager's reconcile */
   listOwned?(): Promise<{ images: string[]; containers: string[] }>;
+  /**
+   * what ended processes left on this worker's root (containers, images no snapshot of the worker
+   * refers to); the cache manager removes them at start, keeping images its records name
+   */
+  listLeftovers?(): Promise<{ images: string[]; containers: string[] }>;
+  /** kills and removes containers (leftovers); returns how many went */
+  removeContainers?(ids: string[]): Promise<number>;
   close(): Promise<void>;
 }

@@ -12,7 +12,7 @@ import type { ExecOp, Mount } from '../../llb/ops.js';
 import type { CacheMap, Op, OpContext, Result } from '../../solver/types.js';
 import { imageFor, imageResult, materialise, tarDir, type WorkerContext } from './context.js';
 import { ExecError, TailBuffer } from './errors.js';
-import { KILN_LABEL } from './images.js';
+import { ownerLabels } from './owner.js';
 import { CacheMounts } from './cachemounts.js';
 import { removeMountStubs } from './stubs.js';
 
@@ -95,7 +95,7 @@ async function runExec(w: WorkerContext, op: ExecOp, inputs: Result[], ctx: OpCo
       // what BuildKit's executor names every build container (steps may print it)
       Hostname: 'buildkitsandbox',
       User: op.user ?? '',
-      Labels: KILN_LABEL,
+      Labels: ownerLabels(w.root),
       Tty: false,
       AttachStdout: true,
       AttachStderr: true,

@@ -19,7 +19,7 @@ import { GLOB, existsLstat, expand, looksLikeArchive, rel, resolveOwner as resol
 import { applyChmod } from './chmod.js';
 import { imageFor, imageResult, snapshotOf, untarTo, type WorkerContext } from './context.js';
 import { FileOpError } from './errors.js';
-import { KILN_LABEL } from './images.js';
+import { ownerLabels } from './owner.js';
 
 const BUSYBOX = '/bin/busybox';
 
@@ -89,7 +89,7 @@ async function runRm(w: WorkerContext, image: string, a: Extract<FileAction, { a
     Cmd: [a.path],
     User: '0:0',
     Env: [],
-    Labels: KILN_LABEL,
+    Labels: ownerLabels(w.root),
     HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'bind', Source: BUSYBOX, Target: bb, ReadOnly: true }] },
   });
   await c.start();

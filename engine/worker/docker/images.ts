@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
 import tar from 'tar-stream';
 import type { ImageConfig } from '../../llb/image.js';
+import { ownerLabels } from './owner.js';
 
 export const KILN_LABEL = { kiln: '1' };
 const SCRATCH_REPO = 'kiln-scratch';
@@ -78,7 +79,7 @@ export class ImageStore {
     return this.docker.createContainer({
       Image: image,
       Cmd: ['/kiln-idle'],
-      Labels: KILN_LABEL,
+      Labels: ownerLabels(this.root),
       HostConfig: { NetworkMode: 'none' },
     });
   }

@@ -7,6 +7,7 @@ import type { DefinitionVertex } from '../../llb/definition.js';
 import type { Op as SolverOp, Result } from '../../solver/types.js';
 import type { LayerRef, ResolvedImage, Worker, WorkerInfo } from '../types.js';
 import { dockerFromEnv, isLocalEndpoint } from './connect.js';
+import { listLeftovers } from './owner.js';
 import { snapshotOf, type WorkerContext } from './context.js';
 import { execOp } from './exec.js';
 import { fileOp } from './file.js';
@@ -126,6 +127,11 @@ export async function createDockerWorker(opts: { dockerHost?: string; root: stri
         docker.listContainers({ all: true, filters: { label: ['kiln=1'] } }),
       ]);
       return { images: images.map((i) => i.Id), containers: containers.map((c) => c.Id) };
+    },
+    listLeftovers: () => listLeftovers(docker, opts.root),
+    async removeContainers(ids) {
+      const gone = await Promise.all(ids.map((id) => docker.getContainer(id).remove({ force: true, v: true }).then(() => true, () => false)));
+      return gone.filter(Boolean).length;
     },
     async close() {
       /* dockerode keeps no persistent connection to close */

@@ -11,7 +11,9 @@ import type Dockerode from 'dockerode';
 import type { LayerRef } from '../types.js';
 import { loadImage } from './load.js';
 
-export const PARTIAL_LABEL = 'kiln.partial';
+import { partialLabels, PARTIAL_LABEL } from './owner.js';
+
+export { PARTIAL_LABEL };
 const START_DELAY_MS = 200;
 
 export interface LoadAheadOptions {
@@ -69,7 +71,7 @@ export class LoadAhead {
       const config = {
         architecture: this.opts.architecture ?? 'amd64',
         os: this.opts.os ?? 'linux',
-        config: { Labels: { kiln: '1', [PARTIAL_LABEL]: '1' } },
+        config: { Labels: partialLabels() },
         rootfs: { type: 'layers', diff_ids: diffIds },
       };
       try {

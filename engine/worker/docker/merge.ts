@@ -10,7 +10,7 @@ import { digestOf } from '../../llb/digest.js';
 import type { DiffOp, MergeOp } from '../../llb/ops.js';
 import type { CacheMap, Op, Result } from '../../solver/types.js';
 import { imageFor, imageResult, snapshotOf, type WorkerContext } from './context.js';
-import { KILN_LABEL } from './images.js';
+import { ownerLabels } from './owner.js';
 
 async function layerPaths(w: WorkerContext, r: Result | undefined): Promise<{ diffId: string; path: string }[]> {
   if (snapshotOf(r).kind === 'scratch') return [];
@@ -79,7 +79,7 @@ async function removePaths(w: WorkerContext, image: string, deleted: string[], o
     Cmd: deleted,
     Env: [`KILN_OPAQUE=${opaque.join(' ')}`],
     User: '0:0',
-    Labels: KILN_LABEL,
+    Labels: ownerLabels(w.root),
     HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'bind', Source: '/bin/busybox', Target: bb, ReadOnly: true }] },
   });
   try {

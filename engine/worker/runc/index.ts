@@ -111,6 +111,13 @@ export async function createRuncWorker(opts: { dockerHost?: string; root: string
       return isOverlay(result) ? (store.meta(snapshotOf(result).layer!)?.size ?? 0) : dw.size(result);
     },
     listOwned: () => dw.listOwned(),
+    async listLeftovers() {
+      // an engine image of a kept overlay snapshot is the snapshot's, whoever made it
+      const left = await dw.listLeftovers!();
+      const held = new Set(store.list().flatMap((m) => (m.imageId ? [m.imageId] : [])));
+      return { images: left.images.filter((i) => !held.has(i)), containers: left.containers };
+    },
+    removeContainers: (ids) => dw.removeContainers!(ids),
     close: () => dw.close(),
   };
   return worker;

@@ -6,7 +6,8 @@ import type { Result } from '../../solver/types.js';
 import type { Snapshot } from '../../snapshot/types.js';
 import { writeLayerTar } from '../../snapshot/overlay/difftar.js';
 import { imageFor, imageResult, snapshotOf } from '../docker/context.js';
-import { isNotFound, KILN_LABEL } from '../docker/images.js';
+import { isNotFound } from '../docker/images.js';
+import { ownerLabels } from '../docker/owner.js';
 import { loadImage } from '../docker/load.js';
 import type { DockerWorker } from '../docker/index.js';
 import type { RuncContext } from './context.js';
@@ -83,7 +84,7 @@ export async function engineImageOf(rc: RuncContext, dw: DockerWorker, r: Result
   const config = {
     architecture: arch,
     os: 'linux',
-    config: { Labels: KILN_LABEL },
+    config: { Labels: ownerLabels(rc.docker.root) },
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
     history: layers.map(() => ({ created_by: 'kiln overlay snapshot' })),
   };
