@@ -44,7 +44,7 @@ export async function loadControlService(opts: Record<string, unknown> = {}, ver
     // root becomes the app's client (engine/control/http/publish.ts).
     const spec = new URL('../engine/control/http/publish.js', import.meta.url).href;
     const mod = (await import(spec)) as ServiceModule;
-    return await mod.openRootService(opts);
+    return await mod.openRootService({ role: 'Kiln app', ...opts });
   } catch (e) {
     return unavailableService(e instanceof Error ? e.message : String(e), version);
   }

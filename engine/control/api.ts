@@ -135,6 +135,8 @@ export interface InfoResponse {
   version: string;
   engine: { ok: boolean; endpoint: string; version?: string; error?: string; hint?: string };
   root: string;
+  /** the process hosting the engine: `kiln serve`, the desktop app, or a CLI's embedded one */
+  service?: { role: string; pid: number };
 }
 
 /** The contract. `status` streams events until the build ends; `unsubscribe` stops it. */

@@ -181,6 +181,7 @@ export const infoResponseSchema = z.object({
   version: z.string(),
   engine: z.object({ ok: z.boolean(), endpoint: z.string(), version: z.string().optional(), error: z.string().optional(), hint: z.string().optional() }),
   root: z.string(),
+  service: z.object({ role: z.string(), pid: z.number().int() }).optional(),
 });
 
 export const graphResponseSchema = z.object({

@@ -29,6 +29,8 @@ export interface ControlServiceOptions {
   parallelism?: number;
   /** where `-o …,dest=-` writes: the CLI's own stdout (an embedded service only) */
   stdout?: import('node:stream').Writable;
+  /** what info() names as the engine's host process (default: "kiln (embedded)") */
+  role?: string;
 }
 
 export type ControlService = ControlAPI & {
@@ -320,12 +322,13 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
 
   async function info(): Promise<InfoResponse> {
     const endpoint = opts.dockerHost ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-    if (!engine) return { version: VERSION, engine: { ok: false, endpoint, error: engineError ?? 'engine not found', hint: NO_ENGINE_HINT }, root };
+    const service = { role: opts.role ?? 'kiln (embedded)', pid: process.pid };
+    if (!engine) return { version: VERSION, engine: { ok: false, endpoint, error: engineError ?? 'engine not found', hint: NO_ENGINE_HINT }, root, service };
     try {
       const w = await engine.worker.info();
-      return { version: VERSION, engine: { ok: w.ok, endpoint: w.endpoint, ...(w.engineVersion ? { version: w.engineVersion } : {}), ...(w.error ? { error: w.error, hint: NO_ENGINE_HINT } : {}) }, root };
+      return { version: VERSION, engine: { ok: w.ok, endpoint: w.endpoint, ...(w.engineVersion ? { version: w.engineVersion } : {}), ...(w.error ? { error: w.error, hint: NO_ENGINE_HINT } : {}) }, root, service };
     } catch (e) {
-      return { version: VERSION, engine: { ok: false, endpoint, error: (e as Error).message, hint: NO_ENGINE_HINT }, root };
+      return { version: VERSION, engine: { ok: false, endpoint, error: (e as Error).message, hint: NO_ENGINE_HINT }, root, service };
     }
   }
 

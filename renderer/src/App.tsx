@@ -50,6 +50,17 @@ function Palette() {
   );
 }
 
+/** which engine the editor is talking to, and who hosts it (the app may be a `kiln serve`'s client) */
+function EngineChip({ info }: { info: InfoResponse }) {
+  const host = info.service ? `${info.service.role} (pid ${info.service.pid})` : 'the Kiln service';
+  const title = [`Docker Engine: ${info.engine.endpoint}${info.engine.version ? ` (${info.engine.version})` : ''}`, `State root: ${info.root}`, `Engine hosted by ${host}`, `Kiln ${info.version}`].join('\n');
+  return (
+    <span className={`engine-chip mono ${info.engine.ok ? '' : 'down'}`} data-testid="engine-info" title={title}>
+      {info.engine.ok ? `Docker ${info.engine.version ?? ''}`.trim() : 'no engine'} · {info.service?.role ?? 'service'}
+    </span>
+  );
+}
+
 function EmptyState() {
   return (
     <div className="empty">
@@ -245,6 +256,7 @@ export function App() {
           value={project ? project.dir : (contextDir ?? '')} disabled={!!project} onChange={(e) => useEditor.getState().setContextDir(e.target.value)} />
         <button onClick={() => useEditor.getState().toggleTheme()}>{theme === 'dark' ? 'Light' : 'Dark'}</button>
         <button onClick={() => setHelp(true)}>?</button>
+        {info && !('error' in info) && <EngineChip info={info} />}
       </header>
       <div className="messages">
       {engineDown && (

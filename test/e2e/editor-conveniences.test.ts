@@ -3,6 +3,7 @@
 // reload, an invalid node marked with its reason and refused by Run, and Save as Dockerfile.
 import { it, expect } from 'vitest';
 import fs from 'node:fs';
+import path from 'node:path';
 import { describeWith } from '../helpers/env.js';
 import { editorSession } from './harness.js';
 
@@ -133,6 +134,17 @@ describeWith(['engine', 'browser'], 'editor conveniences (headless Chromium agai
     // fixing the field clears the mark
     await ui.page.locator('.inspector input[name="command"]').fill('true');
     await expect.poll(() => run.getAttribute('class')).not.toMatch(/\binvalid\b/);
+  }, 120_000);
+
+  it('shows which engine it talks to and who hosts it', async () => {
+    await fresh();
+    const chip = ui.page.getByTestId('engine-info');
+    await chip.waitFor();
+    expect(await chip.textContent()).toMatch(/^Docker \d+\.\d+.* · kiln serve$/);
+    const title = (await chip.getAttribute('title')) ?? '';
+    expect(title).toContain(`Engine hosted by kiln serve (pid ${ui.srv.proc.pid})`);
+    expect(title).toContain(`State root: ${path.join(ui.tmp, 'root')}`);
+    expect(title).toMatch(/Docker Engine: unix:\/\/\S+/);
   }, 120_000);
 
   it('saves the graph as a Dockerfile (a download in the browser)', async () => {

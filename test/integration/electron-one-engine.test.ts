@@ -18,24 +18,25 @@ let ctx: string;
 const env = (root: string) => ({ ...process.env, KILN_ROOT: root, DOCKER_HOST, KILN_EMBEDDED: '' });
 
 /** the app's engine side on `root`: prints `ready OWNER`, answers `du` on stdin, closes on SIGTERM */
-function startApp(root: string): { child: ChildProcess; ready: Promise<{ owner: string; records: number }> } {
+function startApp(root: string): { child: ChildProcess; ready: Promise<{ owner: string; records: number; host: { role: string; pid: number } }> } {
   const service = path.join(repo, 'dist/electron/service.js');
   const script = `
     const { loadControlService } = await import(${JSON.stringify(service)});
     const s = await loadControlService({});
     const du = await s.du({});
-    process.stdout.write('ready ' + s.owner + ' ' + du.records.length + '\\n');
+    const info = await s.info();
+    process.stdout.write('ready ' + s.owner + ' ' + du.records.length + ' ' + JSON.stringify(info.service) + '\\n');
     process.on('SIGTERM', async () => { await s.close(); process.exit(0); });
     setInterval(() => {}, 1000);
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: env(root), stdio: ['ignore', 'pipe', 'pipe'] });
-  const ready = new Promise<{ owner: string; records: number }>((resolve, reject) => {
+  const ready = new Promise<{ owner: string; records: number; host: { role: string; pid: number } }>((resolve, reject) => {
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => {
       out += String(d);
-      const m = /ready (\S+) (\d+)/.exec(out);
-      if (m) resolve({ owner: m[1]!, records: Number(m[2]) });
+      const m = /ready (\S+) (\d+) (\{.*\})\n/.exec(out);
+      if (m) resolve({ owner: m[1]!, records: Number(m[2]), host: JSON.parse(m[3]!) as { role: string; pid: number } });
     });
     child.stderr!.on('data', (d) => (err += String(d)));
     child.once('exit', (code) => reject(new Error(`the app's engine exited (${code}): ${err}`)));
@@ -67,8 +68,10 @@ describeWith(['engine'], 'the desktop app takes part in one engine per root', ()
     const root = path.join(tmp, 'r1');
     const app = startApp(root);
     try {
-      const { owner } = await app.ready;
+      const { owner, host } = await app.ready;
       expect(owner).toBe('self');
+      // what the editor shows as the engine's host
+      expect(host).toEqual({ role: 'Kiln app', pid: app.child.pid });
       const record = path.join(root, 'serve.json');
       expect(fs.statSync(record).mode & 0o777).toBe(0o600);
       const rec = JSON.parse(fs.readFileSync(record, 'utf8')) as { url: string; pid: number };
@@ -100,8 +103,9 @@ describeWith(['engine'], 'the desktop app takes part in one engine per root', ()
       expect(kiln(root, ['build', '--progress', 'plain', '.']).status).toBe(0);
       const app = startApp(root);
       try {
-        const { owner, records } = await app.ready;
+        const { owner, records, host } = await app.ready;
         expect(owner).toBe(new URL(url).origin + '/');
+        expect(host).toEqual({ role: 'kiln serve', pid: serve.pid });
         // the serve's cache, seen through it
         expect(records).toBeGreaterThan(0);
         const rec = JSON.parse(fs.readFileSync(path.join(root, 'serve.json'), 'utf8')) as { pid: number };

@@ -42,7 +42,7 @@ export async function runServe(f: { listen?: string; port?: string }, root?: str
   const { host, port } = parseListen(f.listen, f.port);
   const { createControlService } = await import('../../control/service.js');
   const { publishService } = await import('../../control/http/publish.js');
-  const svc = await createControlService(root ? { root } : {});
+  const svc = await createControlService({ ...(root ? { root } : {}), role: 'kiln serve' });
   const published = await publishService(svc, { host, port });
   const info = await svc.info();
   if (!info.engine.ok) process.stderr.write(`WARNING: ${info.engine.error ?? 'no Docker Engine'}\n${info.engine.hint ?? ''}\n`);

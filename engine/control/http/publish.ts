@@ -42,7 +42,7 @@ export type RootService = ControlAPI & {
 };
 
 /** the engine of `root` (default: the user's state root) for a process that shows it, such as the desktop app */
-export async function openRootService(opts: { root?: string } = {}): Promise<RootService> {
+export async function openRootService(opts: { root?: string; role?: string } = {}): Promise<RootService> {
   const { resolveRootDir } = await import('../deps.js');
   const root = path.resolve(opts.root ?? (await resolveRootDir()));
   if (process.env.KILN_EMBEDDED !== '1') {
@@ -54,7 +54,7 @@ export async function openRootService(opts: { root?: string } = {}): Promise<Roo
     }
   }
   const { createControlService } = await import('../service.js');
-  const svc = await createControlService({ root });
+  const svc = await createControlService({ root, ...(opts.role ? { role: opts.role } : {}) });
   const pub = await publishService(svc);
   return Object.assign(Object.create(svc) as ControlAPI, {
     owner: 'self' as const,
