@@ -35,6 +35,8 @@ export function program(run: (code: number) => void): Command {
       .addOption(literalNo(new Option('--no-cache-filter <stage>', 'do not use the cache for this stage (repeatable, or comma-separated)').argParser(collect).default([])))
       .addOption(new Option('--network <mode>', 'network for RUN').choices(['default', 'none', 'host']))
       .option('-o, --output <spec>', 'type=…,k=v (repeatable)', collect, [])
+      .option('--load', 'shorthand for --output=type=docker (load into the engine)')
+      .option('--push', 'shorthand for --output=type=registry (push under the -t names)')
       .option('--cache-from <spec>', 'import build cache: type=local,src=DIR[,tag=T] (repeatable)', collect, [])
       .option('--cache-to <spec>', 'export build cache: type=local,dest=DIR[,mode=min|max][,tag=T][,ignore-error=true] (repeatable)', collect, [])
       .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'rawjson']).default('auto'))

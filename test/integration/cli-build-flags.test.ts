@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { describeWith, DOCKER_HOST } from '../helpers/env.js';
+import { describeWith, DOCKER_HOST, REGISTRY } from '../helpers/env.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const bin = path.join(repo, 'bin/kiln.js');
@@ -125,4 +125,35 @@ describeWith(['engine'], 'kiln build flags', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/graph\.kiln\.json: not valid JSON/);
   });
+
+  it('--push and --load are buildx\'s shorthands: pushed under the -t names, loaded into the engine; a push with no name is a usage error', () => {
+    const salt = Math.random().toString(36).slice(2, 8);
+    write('short/Dockerfile', `FROM busybox:local\nRUN echo short-${salt} > /s\n`);
+    const pushed = `${REGISTRY}/kiln-flags-push:${salt}`;
+    const push = kiln(['build', '--progress', 'plain', '--push', '-t', pushed, 'short']);
+    expect(push.code, push.stderr).toBe(0);
+    const manifest = JSON.parse(spawnSync('skopeo', ['inspect', '--tls-verify=false', `docker://${pushed}`], { encoding: 'utf8' }).stdout) as { Layers: string[] };
+    expect(manifest.Layers.length).toBeGreaterThan(1);
+    // -o type=registry takes its name from -t as well
+    const viaOutput = kiln(['build', '--progress', 'plain', '-o', 'type=registry', '-t', `${pushed}-o`, 'short']);
+    expect(viaOutput.code, viaOutput.stderr).toBe(0);
+    expect(spawnSync('skopeo', ['inspect', '--tls-verify=false', `docker://${pushed}-o`]).status).toBe(0);
+    const loaded = `kiln-flags-load:${salt}`;
+    const load = kiln(['build', '--progress', 'plain', '--load', '-t', loaded, 'short']);
+    expect(load.code, load.stderr).toBe(0);
+    const run = spawnSync('/usr/bin/docker', ['run', '--rm', '--network', 'none', loaded, 'cat', '/s'], { env: { ...process.env, DOCKER_HOST }, encoding: 'utf8' });
+    expect(run.stdout).toBe(`short-${salt}\n`);
+    spawnSync('/usr/bin/docker', ['rmi', '-f', loaded], { env: { ...process.env, DOCKER_HOST } });
+    const nameless = kiln(['build', '--push', 'short']);
+    expect(nameless.code).toBe(2);
+    expect(nameless.stderr).toMatch(/--push needs a name to push to: give -t\/--tag NAME/);
+    const bare = kiln(['build', '-o', 'type=registry', 'short']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/type=registry needs name= \(or -t\/--tag NAME\)/);
+    // bake: a target with no tags cannot be pushed, and the error names it
+    write('short/docker-bake.hcl', 'target "untagged" {\n  dockerfile = "Dockerfile"\n}\n');
+    const bake = kiln(['bake', '--push', 'untagged'], { cwd: path.join(work, 'short') });
+    expect(bake.code).toBe(2);
+    expect(bake.stderr).toMatch(/bake target untagged: .*needs name= \(or give the target tags/);
+  }, 240_000);
 });

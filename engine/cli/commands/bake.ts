@@ -145,7 +145,15 @@ export async function runBake(names: string[], f: BakeFlags, root?: string): Pro
       if (!def.output) throw new UsageError(`bake target ${n}: the build has no result (an empty stage?)`);
       // an image output without name= is named by the target's tags (before parsing: type=registry requires a name)
       const named = (o: string) => (t.tags.length && /(^|,)\s*type=(image|docker|registry)\s*(,|$)/.test(o) && !/(^|,)\s*name=/.test(o) ? [o, ...t.tags.map((x) => `name=${x}`)].join(',') : o);
-      const outputs: OutputSpec[] = t.output.length ? t.output.map((o) => parseOutput(named(o))) : t.tags.length ? [{ type: 'docker', attrs: { name: t.tags.join(',') } }] : [];
+      const parse = (o: string): OutputSpec => {
+        try {
+          return parseOutput(named(o));
+        } catch (e) {
+          const m = (e as Error).message;
+          throw new UsageError(`bake target ${n}: ${m}${/needs name=/.test(m) ? ' (or give the target tags = ["NAME"], which --push and --load use)' : ''}`);
+        }
+      };
+      const outputs: OutputSpec[] = t.output.length ? t.output.map(parse) : t.tags.length ? [{ type: 'docker', attrs: { name: t.tags.join(',') } }] : [];
       const cacheTo = caches.get(n)!.cacheTo;
       return { vertex: def.output.digest, outputs, ...(imageConfig ? { imageConfig: imageConfig as DefinitionTarget['imageConfig'] } : {}), ...(t.noCache ? { noCache: true } : {}), ...(cacheTo.length ? { cacheTo } : {}) };
     });

@@ -19,6 +19,9 @@ export interface BuildFlags {
   noCacheFilter?: string[];
   network?: string;
   output: string[];
+  /** --output=type=docker / type=registry shorthands (buildx) */
+  load?: boolean;
+  push?: boolean;
   cacheFrom: string[];
   cacheTo: string[];
   progress: string;
@@ -37,12 +40,22 @@ export async function buildRequest(contextArg: string, f: BuildFlags): Promise<S
   if (!['auto', 'tty', 'plain', 'rawjson'].includes(f.progress)) throw new UsageError(`--progress must be auto, tty, plain or rawjson`);
   for (const a of f.allow) if (a !== 'security.insecure') throw new UsageError(`--allow: unknown entitlement ${a}`);
   const outputs: OutputSpec[] = [];
-  if (f.output.length) {
+  // buildx's shorthands: --load is --output=type=docker, --push is --output=type=registry
+  const specs = [...f.output, ...(f.load ? ['type=docker'] : []), ...(f.push ? ['type=registry'] : [])];
+  if (f.push && !f.tag.length) throw new UsageError('--push needs a name to push to: give -t/--tag NAME (or --output type=registry,name=NAME)');
+  if (specs.length) {
     const parseOutputSpec = await import('../../control/deps.js')
       .then((d) => d.loadExporter())
       .then((m) => m.parseOutputSpec, () => parseOutputCsv);
-    for (const o of f.output) outputs.push(parseOutputSpec(o));
-    if (f.tag.length) for (const o of outputs) if ((o.type === 'image' || o.type === 'docker' || o.type === 'registry') && !o.attrs['name']) o.attrs['name'] = f.tag.join(',');
+    // an image output without name= is named by the tags (before parsing: type=registry requires a name)
+    const named = (o: string) => (f.tag.length && /(^|,)\s*type=(image|docker|registry)\s*(,|$)/.test(o) && !/(^|,)\s*name=/.test(o) ? [o, ...f.tag.map((t) => `name=${t}`)].join(',') : o);
+    for (const o of specs) {
+      try {
+        outputs.push(parseOutputSpec(named(o)));
+      } catch (e) {
+        throw new UsageError(`${(e as Error).message}${/needs name=/.test((e as Error).message) ? ' (or -t/--tag NAME)' : ''}`);
+      }
+    }
   } else if (f.tag.length) outputs.push({ type: 'docker', attrs: { name: f.tag.join(',') } });
   // destinations are written by the service, whose directory need not be this one
   for (const o of outputs) if (o.attrs['dest'] && o.attrs['dest'] !== '-') o.attrs['dest'] = path.resolve(o.attrs['dest']);
