@@ -136,6 +136,49 @@ describeWith(['engine', 'browser'], 'editor conveniences (headless Chromium agai
     await expect.poll(() => run.getAttribute('class')).not.toMatch(/\binvalid\b/);
   }, 120_000);
 
+  it('opens a Dockerfile dropped on the canvas, refuses a file it cannot open, and adds a palette node dragged in', async () => {
+    await fresh();
+    const drop = (name: string, text: string) =>
+      ui.page.locator('.canvas').evaluate((el, f) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([f.text], f.name, { type: 'text/plain' }));
+        for (const type of ['dragenter', 'dragover', 'drop']) el.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, { name, text });
+    await drop('notes.txt', 'hello');
+    await expect.poll(() => ui.page.getByTestId('notice').textContent()).toMatch(/Cannot open notes\.txt: not a Dockerfile or \.kiln\.json graph/);
+    await drop('Dockerfile', 'FROM busybox:local AS b\nRUN echo dropped > /d\nFROM busybox:local\nCOPY --from=b /d /d\n');
+    await expect.poll(() => nodes().count()).toBe(4);
+    expect(new Set(await ui.page.getByTestId('frame-title').allTextContents())).toEqual(new Set(['b', 'stage 1']));
+    expect(await ui.page.getByTestId('filename').textContent()).toContain('Dockerfile');
+    // a palette item dragged onto the canvas lands as a node where it was dropped
+    await ui.page.locator('.pitem[data-kind="mkdir"]').dragTo(ui.page.locator('.react-flow__pane'), { targetPosition: { x: 60, y: 60 } });
+    await expect.poll(() => ui.page.locator('.knode[data-kind="mkdir"]').count()).toBe(1);
+    await ui.shot('dropped-dockerfile');
+  }, 120_000);
+
+  it('saves the graph as .kiln.json (Ctrl+S downloads it) and opening that file restores nodes, wiring and parameters', async () => {
+    await fresh();
+    await imageAndRun(`echo round-trip > /rt`);
+    const download = ui.page.waitForEvent('download');
+    await canvas();
+    await ui.page.keyboard.press('Control+s');
+    const d = await download;
+    expect(d.suggestedFilename()).toMatch(/\.kiln\.json$/);
+    const saved = path.join(ui.tmp, d.suggestedFilename());
+    await d.saveAs(saved);
+    // saved: the unsaved mark goes
+    await expect.poll(() => ui.page.getByTestId('dirty').count()).toBe(0);
+    await fresh();
+    const chooser = ui.page.waitForEvent('filechooser');
+    await ui.page.getByRole('button', { name: 'Open…', exact: true }).click();
+    await (await chooser).setFiles(saved);
+    await expect.poll(() => nodes().count()).toBe(2);
+    await expect.poll(() => ui.page.locator('.react-flow__edge').count()).toBe(1);
+    await ui.page.locator('.knode[data-kind="run"]').click();
+    expect(await ui.page.locator('.inspector input[name="command"]').inputValue()).toBe('echo round-trip > /rt');
+    expect(await ui.page.getByTestId('filename').textContent()).toContain('.kiln.json');
+  }, 120_000);
+
   it('shows which engine it talks to and who hosts it', async () => {
     await fresh();
     const chip = ui.page.getByTestId('engine-info');
