@@ -145,6 +145,21 @@ describeWith(['engine'], 'docker worker', () => {
     expect(infos.filter((i) => i?.Config.Cmd?.some((a) => a.includes('exit 7')))).toEqual([]);
   }, 60_000);
 
+  it('an abort while the container is being created or started still kills it', async () => {
+    for (const delay of [0, 20, 60, 120, 250]) {
+      const ac = new AbortController();
+      const tag = `race-${delay}-${Date.now()}`;
+      const p = run(sh(`sleep 60; echo ${tag}`), [busybox], {}, ac.signal).then(() => 'finished', (e: unknown) => e);
+      setTimeout(() => ac.abort(), delay);
+      // killed: it ends long before the step's 60 s
+      const err = await Promise.race([p, new Promise((r) => setTimeout(() => r('still running after 15 s'), 15_000))]);
+      expect(err, `aborted ${delay} ms in`).toBeInstanceOf(Error);
+      const owned = await worker.listOwned();
+      const infos = await Promise.all(owned.containers.map((id) => worker.context.docker.getContainer(id).inspect().catch(() => undefined)));
+      expect(infos.filter((i) => i?.Config.Cmd?.some((x) => x.includes(tag)))).toEqual([]);
+    }
+  }, 120_000);
+
   it('abort kills and removes the container', async () => {
     const ac = new AbortController();
     const p = run(sh('echo started; sleep 30'), [busybox], {}, ac.signal);

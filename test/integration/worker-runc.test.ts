@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../engine/engine.js';
 import { copy, image, mkfile } from '../../engine/llb/builder.js';
 import type { State } from '../../engine/llb/builder.js';
-import type { Result } from '../../engine/solver/types.js';
+import type { ProgressEvent, Result } from '../../engine/solver/types.js';
 import { loadImage } from '../../engine/worker/docker/load.js';
 import { runcUnavailable, type RuncWorker } from '../../engine/worker/runc/index.js';
 import { BUSYBOX, DOCKER_HOST, describeWith } from '../helpers/env.js';
@@ -22,8 +22,8 @@ let root: string;
 const docker = new Docker({ socketPath: DOCKER_HOST.replace(/^unix:\/\//, '') });
 let n = 0;
 
-const build = async (s: State, o: { signal?: AbortSignal; secrets?: Map<string, Buffer> } = {}): Promise<Result> =>
-  (await engine.build(s.marshal(), { jobId: `runc-${process.pid}-${n++}`, signal: o.signal, session: { secrets: o.secrets } })).result;
+const build = async (s: State, o: { signal?: AbortSignal; secrets?: Map<string, Buffer>; onProgress?: (e: ProgressEvent) => void } = {}): Promise<Result> =>
+  (await engine.build(s.marshal(), { jobId: `runc-${process.pid}-${n++}`, signal: o.signal, session: { secrets: o.secrets }, ...(o.onProgress ? { onProgress: o.onProgress } : {}) })).result;
 
 /** the entries of one layer tar: name → type (and content for files) */
 async function layerEntries(r: Result, index = -1): Promise<Map<string, { type: string; body: string; mode: number }>> {
@@ -174,6 +174,27 @@ describeWith(['engine'], 'runc worker', () => {
     expect(mountsUnder(join(root, 'overlay'))).toEqual([]);
     expect(layerDirs().length).toBe(before);
   }, 120_000);
+
+  it('a cancel that lands while the container is still being created kills it too (the step does not run on)', async () => {
+    const before = layerDirs().length;
+    // cancelled as the step starts, and a few ms into it: before runc has made the container
+    for (const delay of [0, 2, 5, 10, 20, 40]) {
+      const ac = new AbortController();
+      const s = image(BUSYBOX).run({ shell: `sleep 60; echo ${delay}-${Date.now()}`, network: 'none' }).root();
+      const p = build(s, {
+        signal: ac.signal,
+        onProgress: (e) => {
+          if (e.type === 'vertex' && e.started && !e.completed && e.name.includes('sleep 60')) setTimeout(() => ac.abort(), delay);
+        },
+      }).then(() => 'finished', (e: unknown) => e);
+      // killed: it ends long before the step's 60 s (a missed kill runs it out, and the job waits)
+      const err = await Promise.race([p, new Promise((r) => setTimeout(() => r('still running after 10 s'), 10_000))]);
+      expect(err, `cancelled ${delay} ms after start`).toBeInstanceOf(Error);
+      expect(containers(), `cancelled ${delay} ms after start`).toEqual([]);
+    }
+    expect(mountsUnder(join(root, 'overlay'))).toEqual([]);
+    expect(layerDirs().length).toBe(before);
+  }, 180_000);
 
   it('after a crash, the next start collects unfinished layers, stale mounts and bundles', async () => {
     const store = (engine.worker as RuncWorker).store;

@@ -146,6 +146,8 @@ async function runAndCommit(w: WorkerContext, c: Dockerode.Container, op: ExecOp
   try {
     const waited = c.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
     await c.start();
+    // a cancel during the start found no running container to kill
+    if (ctx.signal.aborted) onAbort();
     const { StatusCode } = await waited;
     await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
     ctx.signal.throwIfAborted();

@@ -118,12 +118,24 @@ function runContainer(rc: RuncContext, cid: string, bundle: string, op: ExecOp, 
     tail.push(d);
     ctx.progress.log(fd, d);
   };
+  ctx.signal.throwIfAborted();
+  let done = false;
+  let retry: NodeJS.Timeout | undefined;
+  const kill = () => spawnSync('runc', ['--root', rc.runcRoot, 'kill', cid, 'KILL'], { stdio: 'ignore' }).status === 0;
   const onAbort = () => {
-    spawnSync('runc', ['--root', rc.runcRoot, 'kill', cid, 'KILL'], { stdio: 'ignore' });
+    // a cancel while `runc run` is still creating the container finds nothing to kill yet, and
+    // the step would then run to its end: kill again until the container is there (or runc is done)
+    if (kill() || done) return;
+    retry = setInterval(() => (done || kill()) && clearInterval(retry), 50);
   };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
-  const ended = (code: number | null, signal: number | null): void => {
+  const settle = () => {
+    done = true;
+    clearInterval(retry);
     ctx.signal.removeEventListener('abort', onAbort);
+  };
+  const ended = (code: number | null, signal: number | null): void => {
+    settle();
     // `runc run` deletes its container when the process exits; a kill may leave the record
     if (ctx.signal.aborted || code === null) spawnSync('runc', ['--root', rc.runcRoot, 'delete', '--force', cid], { stdio: 'ignore' });
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
@@ -141,12 +153,12 @@ function runContainer(rc: RuncContext, cid: string, bundle: string, op: ExecOp, 
           (e: Error) => {
             // the helper died under a running step: the container may live on, so it goes
             spawnSync('runc', ['--root', rc.runcRoot, 'delete', '--force', cid], { stdio: 'ignore' });
-            ctx.signal.removeEventListener('abort', onAbort);
+            settle();
             throw new Error(`runc: ${e.message}`);
           },
         ),
       (e: Error) => {
-        ctx.signal.removeEventListener('abort', onAbort);
+        settle();
         throw new Error(`runc could not be started: ${e.message}`);
       },
     );
@@ -155,7 +167,7 @@ function runContainer(rc: RuncContext, cid: string, bundle: string, op: ExecOp, 
     const p = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout.on('data', (d: Buffer) => onOutput(1, d));
     p.stderr.on('data', (d: Buffer) => onOutput(2, d));
-    p.on('error', (e) => reject(new Error(`runc could not be started: ${e.message}`)));
+    p.on('error', (e) => (settle(), reject(new Error(`runc could not be started: ${e.message}`))));
     p.on('close', (code, sig) => {
       try {
         ended(code, sig ? 9 : null);
