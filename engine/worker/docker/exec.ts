@@ -122,6 +122,30 @@ async function runExec(w: WorkerContext, op: ExecOp, inputs: Result[], ctx: OpCo
   }
 }
 
+/**
+ * The container's exit. `next-exit` is asked for before the start, but dockerd may register the
+ * wait only after a quick process has already exited — then it waits for an exit that never
+ * comes. So the state is also looked at now and then; whichever answers first.
+ */
+async function exitOf(c: Dockerode.Container, waited: Promise<{ StatusCode: number }>): Promise<{ StatusCode: number }> {
+  // a wait left behind ends with an error when the container is removed: not unhandled
+  waited.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const polled = new Promise<{ StatusCode: number }>((resolve) => {
+    const look = () =>
+      void c.inspect().then(
+        (i) => (i.State.Status === 'exited' || i.State.Status === 'dead' ? resolve({ StatusCode: i.State.ExitCode }) : (timer = setTimeout(look, 500))),
+        () => (timer = setTimeout(look, 500)),
+      );
+    timer = setTimeout(look, 500);
+  });
+  try {
+    return await Promise.race([waited, polled]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function runAndCommit(w: WorkerContext, c: Dockerode.Container, op: ExecOp, ctx: OpContext): Promise<string> {
   const tail = new TailBuffer(20);
   const stream = (await c.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadWriteStream;
@@ -148,7 +172,7 @@ async function runAndCommit(w: WorkerContext, c: Dockerode.Container, op: ExecOp
     await c.start();
     // a cancel during the start found no running container to kill
     if (ctx.signal.aborted) onAbort();
-    const { StatusCode } = await waited;
+    const { StatusCode } = await exitOf(c, waited);
     await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
     ctx.signal.throwIfAborted();
     if (StatusCode !== 0) throw new ExecError(StatusCode, op.args, tail.get());
