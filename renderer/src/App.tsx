@@ -1,5 +1,5 @@
 // The editor shell: toolbar, palette, canvas, inspector, bottom panel (logs / Dockerfile source).
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import './styles.css';
@@ -18,6 +18,7 @@ import { desktopShell, listenToMenu, openHanded } from './shell.js';
 import { RecentMenu } from './RecentMenu.js';
 import { HistoryPanel } from './HistoryPanel.js';
 import { CachePanel } from './CachePanel.js';
+import { SourceView } from './SourceView.js';
 import { saveGraph, saveAsDockerfile } from './save.js';
 import { editMenuActions } from './editCommands.js';
 
@@ -80,16 +81,12 @@ function BottomPanel() {
   const st = useEditor((s) => (sel ? s.status[sel.id] : undefined));
   const nodes = useEditor((s) => s.doc.nodes);
   const sources = useEditor((s) => s.sources);
-  const hl = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (dockerfile || Object.keys(sources).length) setTab('source');
   }, [dockerfile, sources]);
   // the selected node's Dockerfile (a project has one per target), else the opened one
   const file = sel?.location && sources[sel.location.file] !== undefined ? sel.location.file : (dockerfile?.filename ?? Object.keys(sources)[0]);
   const inFile = (x: { location?: { file: string } }) => !x.location || !file || x.location.file === file;
-  useEffect(() => {
-    hl.current?.querySelector('.hl')?.scrollIntoView({ block: 'nearest' });
-  }, [sel?.id, tab]);
   const lines = (file ? sources[file] : undefined)?.split('\n') ?? dockerfile?.text.split('\n') ?? [];
   return (
     <section className="bottom">
@@ -100,20 +97,14 @@ function BottomPanel() {
       {tab === 'logs' ? (
         <pre className="logs mono" data-testid="logs">{sel ? [...(logs ?? []), ...(st?.error ? [`ERROR: ${st.error}`] : [])].join('\n') || 'no output' : 'Select a node to follow its logs.'}</pre>
       ) : (
-        <div className="source mono" ref={hl}>
-          {lines.map((l, i) => {
-            const ln = i + 1;
-            const on = sel?.location && inFile(sel) && ln >= sel.location.startLine && ln <= sel.location.endLine;
-            return (
-              <div key={i} className={`srcline ${on ? 'hl' : ''}`} data-line={ln} onClick={() => {
-                const n = nodes.find((x) => x.location && inFile(x) && ln >= x.location.startLine && ln <= x.location.endLine);
-                if (n) useEditor.getState().select([n.id]);
-              }}>
-                <span className="ln">{ln}</span>{l || ' '}
-              </div>
-            );
-          })}
-        </div>
+        <SourceView
+          lines={lines}
+          hl={sel?.location && inFile(sel) ? { start: sel.location.startLine, end: sel.location.endLine } : undefined}
+          onPick={(ln) => {
+            const n = nodes.find((x) => x.location && inFile(x) && ln >= x.location.startLine && ln <= x.location.endLine);
+            if (n) useEditor.getState().select([n.id]);
+          }}
+        />
       )}
     </section>
   );

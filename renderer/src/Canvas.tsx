@@ -10,6 +10,7 @@ import { KilnNode, type KilnFlowNode } from './KilnNode.js';
 import { FrameNode, type FrameFlowNode } from './FrameNode.js';
 import { PALETTE, kindFamily } from './titles.js';
 import { NODE_W, NODE_H } from './layout.js';
+import { nodeHandles, type NodeSize } from './nodeGeometry.js';
 import { crossTargetEdge } from './project.js';
 import { computeFrames, isFrameId, nodeParents, type Frame } from './groups.js';
 
@@ -57,6 +58,9 @@ export function Canvas({ empty }: { empty: ReactNode }) {
   // each node's data object is kept while what it shows is unchanged, so the memoised KilnNode
   // skips re-rendering when another node is selected, moved or edited
   const dataCache = useRef(new Map<string, KilnFlowNode['data']>());
+  // each node's size as React Flow last measured it (a node with a warning or a log tail is taller):
+  // handed back with the node so a re-created node object is not hidden and measured again
+  const measured = useRef(new Map<string, NodeSize>());
   const nodes: FlowNode[] = useMemo(() => {
     const cache = dataCache.current;
     const nextCache = new Map<string, KilnFlowNode['data']>();
@@ -81,6 +85,9 @@ export function Canvas({ empty }: { empty: ReactNode }) {
       style: { width: f.w, height: f.h },
       width: f.w,
       height: f.h,
+      // known size and no ports: React Flow has nothing to measure (nodeGeometry.ts)
+      measured: { width: f.w, height: f.h },
+      handles: [],
       selectable: false,
       dragHandle: '.frame-drag',
       zIndex: f.depth - 10,
@@ -88,6 +95,8 @@ export function Canvas({ empty }: { empty: ReactNode }) {
     }));
     for (const n of doc.nodes) {
       const parent = parents.get(n.id);
+      const vertical = parent?.kind === 'stage';
+      const size = measured.current.get(n.id);
       out.push({
         id: n.id,
         type: 'kiln',
@@ -95,10 +104,10 @@ export function Canvas({ empty }: { empty: ReactNode }) {
         ...(parent ? { parentId: parent.id } : {}),
         selected: selected.includes(n.id),
         zIndex: 1,
-        // controlled nodes carry no measured size; the minimap needs one to draw them
-        initialWidth: NODE_W,
-        initialHeight: NODE_H,
-        data: dataFor(n, parent?.kind === 'stage'),
+        // the size and ports known before React Flow measures, so edges are drawn in the first render (nodeGeometry.ts)
+        measured: size ?? { width: NODE_W, height: NODE_H },
+        handles: nodeHandles(n, vertical, size),
+        data: dataFor(n, vertical),
       });
     }
     dataCache.current = nextCache;
@@ -136,6 +145,8 @@ export function Canvas({ empty }: { empty: ReactNode }) {
         }
         const nodes = doc.nodes.map((n) => (moved.has(n.id) ? { ...n, position: moved.get(n.id)! } : n));
         useEditor.setState({ doc: { ...doc, nodes }, ...(c.dragging ? {} : { dirty: true }) });
+      } else if (c.type === 'dimensions' && c.dimensions && !isFrameId(c.id)) {
+        measured.current.set(c.id, c.dimensions);
       } else if (c.type === 'select' && !isFrameId(c.id)) {
         sel ??= [...st.selected];
         sel = c.selected ? [...new Set([...sel, c.id])] : sel.filter((x) => x !== c.id);

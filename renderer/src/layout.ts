@@ -10,6 +10,10 @@
 import dagre from '@dagrejs/dagre';
 import type { GraphNode, GraphEdge, GraphGroup } from '../../engine/frontend/graph/document.js';
 import { FRAME_HEAD, FRAME_PAD, groupKind, nestGroups } from './groups.js';
+import { layered } from './layered.js';
+
+/** from this many items on, dagre's run costs more than an open may take (layered.ts) */
+const LAYERED_FROM = 24;
 
 export const NODE_W = 240;
 export const NODE_H = 64;
@@ -34,6 +38,7 @@ function rank(items: { id: string; w: number; h: number }[], edges: [string, str
     off -= opts.ranksep;
     return dir === 'LR' ? { w: off, h: cross, at } : { w: cross, h: off, at };
   }
+  if (items.length >= LAYERED_FROM) return layered(items, edges, { ...opts, dir });
   const g = new dagre.graphlib.Graph({ multigraph: false });
   g.setGraph({ rankdir: dir, nodesep: opts.nodesep, ranksep: opts.ranksep, marginx: 0, marginy: 0 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -83,7 +88,7 @@ export function layoutNodes(nodes: GraphNode[], edges: GraphEdge[], groups: Grap
   const nest = nestGroups(nodes.map((n) => n.id), groups);
   if (!nest.groups.length) {
     const box = rank(nodes.map((n) => ({ id: n.id, w: NODE_W, h: NODE_H })), plain(edges), { nodesep: 24, ranksep: 60 });
-    return nodes.map((n) => ({ ...n, position: { x: 20 + box.at.get(n.id)!.x, y: 20 + box.at.get(n.id)!.y } }));
+    return nodes.map((n) => ({ ...n, position: { x: Math.round(20 + box.at.get(n.id)!.x), y: Math.round(20 + box.at.get(n.id)!.y) } }));
   }
   // the container of each item: a node's innermost group, a group's parent group (undefined: top level)
   const ROOT = '\0root';
@@ -141,7 +146,8 @@ export function layoutNodes(nodes: GraphNode[], edges: GraphEdge[], groups: Grap
     for (const [item, p] of box.at) {
       const x = ox + p.x, y = oy + p.y;
       if (item.startsWith(G)) place(item.slice(G.length), x + FRAME_PAD, y + FRAME_PAD + FRAME_HEAD);
-      else pos.set(item, { x, y });
+      // whole pixels: a frame sized from fractional positions measures differently in the DOM, and React Flow re-renders it
+      else pos.set(item, { x: Math.round(x), y: Math.round(y) });
     }
   };
   place(ROOT, 20, 20);

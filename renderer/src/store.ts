@@ -347,8 +347,14 @@ function exportNodeOf(vertex: string, exportNodes: string[]): string | undefined
 }
 
 /** Live validation: issues per node id. */
+const issuesOf = new WeakMap<GraphDocument, Record<string, GraphIssue[]>>();
+
+/** The document's issues by node; the canvas and the panels ask for the same document's, so it is checked once. */
 export function issuesByNode(doc: GraphDocument): Record<string, GraphIssue[]> {
+  const known = issuesOf.get(doc);
+  if (known) return known;
   const out: Record<string, GraphIssue[]> = {};
   for (const i of checkGraph(doc)) if (i.nodeId) (out[i.nodeId] ??= []).push(i);
+  issuesOf.set(doc, out);
   return out;
 }

@@ -153,3 +153,38 @@ export function editorSession(name: string, opts: { dockerHost?: string; viewpor
   });
   return s;
 }
+
+/**
+ * How far, in canvas pixels, the drawn edges end from the ports they connect: for each edge, the
+ * distance from its path's first and last points to the source and target handles' outer edge
+ * centres as laid out in the DOM (where React Flow attaches an edge). The editor hands React
+ * Flow computed port boxes (renderer/src/nodeGeometry.ts), so a drift between those numbers
+ * and the CSS shows up here. Returns the worst gap and the edge it was on.
+ */
+export async function edgeEndGaps(page: Page, edges: { id: string; source: string; sourcePort: string; target: string; targetPort: string }[]): Promise<{ worst: number; edge?: string; measured: number }> {
+  return page.evaluate((es) => {
+    const vp = document.querySelector('.react-flow__viewport') as HTMLElement;
+    const m = new DOMMatrix(getComputedStyle(vp).transform);
+    const origin = (vp.parentElement as HTMLElement).getBoundingClientRect();
+    const toFlow = (x: number, y: number) => ({ x: (x - origin.left - m.e) / m.a, y: (y - origin.top - m.f) / m.a });
+    const attach = (nodeId: string, port: string, type: 'source' | 'target') => {
+      const h = document.querySelector(`.react-flow__node[data-id="${CSS.escape(nodeId)}"] .${type}[data-handleid="${CSS.escape(port)}"]`);
+      if (!h) return undefined;
+      const r = h.getBoundingClientRect();
+      const pos = h.getAttribute('data-handlepos');
+      const [x, y] = pos === 'top' ? [r.left + r.width / 2, r.top] : pos === 'bottom' ? [r.left + r.width / 2, r.bottom] : pos === 'left' ? [r.left, r.top + r.height / 2] : [r.right, r.top + r.height / 2];
+      return toFlow(x, y);
+    };
+    let worst = 0, edge: string | undefined, measured = 0;
+    for (const e of es) {
+      const path = document.querySelector(`.react-flow__edge[data-id="${CSS.escape(e.id)}"] path.react-flow__edge-path`) as SVGPathElement | null;
+      const a = attach(e.source, e.sourcePort, 'source'), b = attach(e.target, e.targetPort, 'target');
+      if (!path || !a || !b) continue;
+      const p0 = path.getPointAtLength(0), p1 = path.getPointAtLength(path.getTotalLength());
+      const gap = Math.max(Math.hypot(p0.x - a.x, p0.y - a.y), Math.hypot(p1.x - b.x, p1.y - b.y));
+      measured++;
+      if (gap > worst) (worst = gap), (edge = e.id);
+    }
+    return { worst, edge, measured };
+  }, edges);
+}

@@ -1,5 +1,7 @@
-// Open → rendered on a Dockerfile the size of BuildKit's own (49 stages, ~500 lines): every node
-// drawn inside its stage's frame, frames apart, and the time printed (bounded only for sanity).
+// Open → drawn on a Dockerfile the size of BuildKit's own (49 stages, ~500 lines): every node
+// inside its stage's frame, frames apart, every edge ending on its ports, and the time from handing
+// the file over to the first frame painted with all of it printed (the issue asks for under a
+// second; the bound here is for sanity only, timings live in the output).
 // BuildKit's parser corpus (../shared/conformance) has no file with more than one FROM, so the
 // test writes a file of BuildKit's shape itself: meta ARGs, base stages, stages built FROM other
 // stages, RUN --mount=from= and cache mounts, COPY --from=, heredocs, line continuations and
@@ -9,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describeWith } from '../helpers/env.js';
 import { dockerfileToGraph } from '../../engine/frontend/graph/dockerfile.js';
-import { editorSession } from './harness.js';
+import { edgeEndGaps, editorSession } from './harness.js';
 
 /** 48 stages and a final one (49), about 500 lines, in the shape of BuildKit's Dockerfile. Returns the text and stage names. */
 export function bigDockerfile(stages = 48): { text: string; names: string[] } {
@@ -77,22 +79,28 @@ describeWith(['engine', 'browser'], 'editor: a 49-stage Dockerfile opens, render
     // what the editor should draw: the Dockerfile frontend's graph of the same file
     const doc = dockerfileToGraph(text, path.basename(df));
     expect(doc.groups).toHaveLength(stageCount);
-    const want = { frames: stageCount, nodes: doc.nodes.length };
+    const want = { frames: stageCount, nodes: doc.nodes.length, edges: doc.edges.length };
 
     const times: number[] = [];
+    const domTimes: number[] = [];
     for (let round = 0; round < 3; round++) {
       if (round) {
         ui.page.once('dialog', (d) => d.accept());
         await ui.page.reload();
       }
       await ui.page.getByRole('button', { name: 'Start from an example' }).waitFor();
-      // the page notes when every frame and node is in the DOM; t0 is taken in the page just before the file is handed over
+      // the page notes the first frame painted once every frame, node and edge is in the DOM; t0 is
+      // taken in the page just before the file is handed over
       await ui.page.evaluate((w0) => {
-        const w = window as unknown as { __t0?: number; __laidOut?: number };
+        const w = window as unknown as { __t0?: number; __laidOut?: number; __inDom?: number };
         const check = () => {
-          if (w.__laidOut === undefined && document.querySelectorAll('[data-testid="frame"]').length >= w0.frames && document.querySelectorAll('.knode').length >= w0.nodes) w.__laidOut = performance.now();
+          if (w.__inDom !== undefined || document.querySelectorAll('[data-testid="frame"]').length < w0.frames || document.querySelectorAll('.knode').length < w0.nodes || document.querySelectorAll('.react-flow__edge').length < w0.edges) return;
+          w.__inDom = performance.now();
+          // style, layout and paint of that frame come before the next animation frame starts
+          requestAnimationFrame(() => setTimeout(() => (w.__laidOut = performance.now())));
         };
         delete w.__laidOut;
+        delete w.__inDom;
         new MutationObserver(check).observe(document.body, { subtree: true, childList: true });
       }, want);
       const chooser = ui.page.waitForEvent('filechooser');
@@ -101,13 +109,14 @@ describeWith(['engine', 'browser'], 'editor: a 49-stage Dockerfile opens, render
       await ui.page.evaluate(() => ((window as unknown as { __t0?: number }).__t0 = performance.now()));
       await fc.setFiles(df);
       await expect.poll(() => ui.page.evaluate(() => (window as unknown as { __laidOut?: number }).__laidOut !== undefined), { timeout: 60_000 }).toBe(true);
-      const ms = await ui.page.evaluate(() => {
-        const w = window as unknown as { __t0: number; __laidOut: number };
-        return w.__laidOut - w.__t0;
+      const [inDom, painted] = await ui.page.evaluate(() => {
+        const w = window as unknown as { __t0: number; __laidOut: number; __inDom: number };
+        return [w.__inDom - w.__t0, w.__laidOut - w.__t0];
       });
-      times.push(Math.round(ms));
+      times.push(Math.round(painted!));
+      domTimes.push(Math.round(inDom!));
     }
-    console.log(`49-stage Dockerfile (${lines} lines, ${stageCount} stages incl. final, ${want.nodes} nodes): open → all rendered in ${times.join(' ms, ')} ms (3 opens)`);
+    console.log(`49-stage Dockerfile (${lines} lines, ${stageCount} stages incl. final, ${want.nodes} nodes, ${want.edges} edges): open → all in the DOM in ${domTimes.join(' ms, ')} ms, painted in ${times.join(' ms, ')} ms (3 opens; the first on a fresh page)`);
     // let the initial zoom-to-fit settle before measuring boxes
     await ui.page.waitForTimeout(300);
 
@@ -147,11 +156,22 @@ describeWith(['engine', 'browser'], 'editor: a 49-stage Dockerfile opens, render
       const apart = a.x + a.w <= b.x + eps || b.x + b.w <= a.x + eps || a.y + a.h <= b.y + eps || b.y + b.h <= a.y + eps;
       expect(apart, `frames ${na} and ${nb} overlap`).toBe(true);
     }
-    // edges follow FROM <stage>, COPY --from and RUN --mount from=
-    expect(await ui.page.locator('.react-flow__edge').count()).toBeGreaterThan(100);
+    // edges follow FROM <stage>, COPY --from and RUN --mount from=, each drawn once, ending on its ports
+    expect(await ui.page.locator('.react-flow__edge').count()).toBe(want.edges);
+    const far = await edgeEndGaps(ui.page, doc.edges);
+    expect(far.measured).toBe(want.edges);
+    expect(far.worst, `edge ${far.edge} ends ${far.worst.toFixed(2)} px off its port (whole view)`).toBeLessThan(1);
     await ui.shot('big-dockerfile-dark');
+    // zoomed in until nodes show their text and real ports, the edges still meet them
+    const zoomNow = () => ui.page.locator('.react-flow__viewport').evaluate((el) => new DOMMatrix(getComputedStyle(el).transform).a);
+    for (let i = 0; i < 30 && (await zoomNow()) < 0.6; i++) await ui.page.locator('.react-flow__controls-zoomin').click();
+    await expect.poll(() => ui.page.locator('.knode .ktitle').count()).toBeGreaterThan(0);
+    expect(await ui.page.locator('.knode.tiny').count()).toBe(0);
+    const near = await edgeEndGaps(ui.page, doc.edges);
+    expect(near.measured).toBeGreaterThan(0);
+    expect(near.worst, `edge ${near.edge} ends ${near.worst.toFixed(2)} px off its port (zoomed in)`).toBeLessThan(1);
+    await ui.shot('big-dockerfile-zoomed-in');
     // a sanity bound only (the figures are printed above): compound dagre took 3.5–5.5 s here
-    const median = [...times].sort((a, b) => a - b)[1]!;
-    expect(median).toBeLessThan(15_000);
+    expect(Math.max(...times)).toBeLessThan(15_000);
   }, 300_000);
 });

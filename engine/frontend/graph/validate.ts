@@ -51,13 +51,15 @@ export function checkGraph(doc: GraphDocument): GraphIssue[] {
     if (!p.success) for (const i of p.error.issues) issues.push({ nodeId: n.id, message: `${i.path.join('.') || 'params'}: ${i.message}` });
   }
   for (const e of doc.edges) {
-    const msg = edgeProblem(doc, e);
+    const msg = edgeProblem(doc, e, byId);
     if (msg) issues.push({ edgeId: e.id, nodeId: e.target, message: msg });
   }
-  // required inputs
+  // required inputs (edges counted once per port: a 500-line Dockerfile has hundreds of each)
+  const wired = new Map<string, number>();
+  for (const e of doc.edges) wired.set(`${e.target}\n${e.targetPort}`, (wired.get(`${e.target}\n${e.targetPort}`) ?? 0) + 1);
   for (const n of doc.nodes) {
     for (const port of inputPorts(n)) {
-      const count = doc.edges.filter((e) => e.target === n.id && e.targetPort === port.name).length;
+      const count = wired.get(`${n.id}\n${port.name}`) ?? 0;
       if (port.required && count === 0) issues.push({ nodeId: n.id, message: `input "${port.name}" is not connected` });
       if (!port.multiple && count > 1) issues.push({ nodeId: n.id, message: `input "${port.name}" has ${count} connections; it takes one` });
     }
@@ -68,9 +70,9 @@ export function checkGraph(doc: GraphDocument): GraphIssue[] {
 }
 
 /** Why this edge cannot exist (unknown node/port, type mismatch), or undefined. Cycles are checked separately. */
-export function edgeProblem(doc: Pick<GraphDocument, 'nodes'>, e: Pick<GraphEdge, 'source' | 'sourcePort' | 'target' | 'targetPort'>): string | undefined {
-  const s = doc.nodes.find((n) => n.id === e.source);
-  const t = doc.nodes.find((n) => n.id === e.target);
+export function edgeProblem(doc: Pick<GraphDocument, 'nodes'>, e: Pick<GraphEdge, 'source' | 'sourcePort' | 'target' | 'targetPort'>, byId?: Map<string, GraphDocument['nodes'][number]>): string | undefined {
+  const s = byId ? byId.get(e.source) : doc.nodes.find((n) => n.id === e.source);
+  const t = byId ? byId.get(e.target) : doc.nodes.find((n) => n.id === e.target);
   if (!s) return `source node "${e.source}" does not exist`;
   if (!t) return `target node "${e.target}" does not exist`;
   const sp = outputPorts(s).find((p) => p.name === e.sourcePort);
