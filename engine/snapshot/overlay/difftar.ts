@@ -3,7 +3,7 @@
 // written once, hashed as it is written (its sha256 is the layer's diff id) and kept for exports.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, lstatSync, readdirSync, readlinkSync, renameSync, rmSync, type Stats } from 'node:fs';
+import { createReadStream, createWriteStream, lstatSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -43,13 +43,19 @@ export async function opaqueDirs(dir: string): Promise<Set<string>> {
   });
 }
 
+const GATHER = 1 << 20;
+
 const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
 
 function entry(pack: tar.Pack, h: Header, body?: Buffer): Promise<void> {
   return new Promise((res, rej) => pack.entry(h, body ?? Buffer.alloc(0), (e) => (e ? rej(e) : res())));
 }
 
+/** files up to this size are read in one synchronous call: a stream per file costs more than the read */
+const SMALL_FILE = 256 << 10;
+
 async function fileEntry(pack: tar.Pack, h: Header, path: string): Promise<void> {
+  if ((h.size ?? 0) <= SMALL_FILE) return entry(pack, h, readFileSync(path));
   const sink = pack.entry(h);
   await pipeline(createReadStream(path), sink);
 }
@@ -63,11 +69,24 @@ export async function writeLayerTar(dir: string, out: string, tmp = `${out}.tmp-
   const pack = tar.pack();
   const hash = createHash('sha256');
   let size = 0;
+  // tar-stream emits a header, a body and a padding chunk per entry; written one by one they cost
+  // a threadpool round trip each, so they are gathered into chunks of about a megabyte
+  let held: Buffer[] = [];
+  let heldBytes = 0;
   const tap = new Transform({
     transform(chunk: Buffer, _e, cb) {
       hash.update(chunk);
       size += chunk.length;
-      cb(null, chunk);
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes < GATHER) return cb();
+      const out = Buffer.concat(held, heldBytes);
+      held = [];
+      heldBytes = 0;
+      cb(null, out);
+    },
+    flush(cb) {
+      cb(null, heldBytes ? Buffer.concat(held, heldBytes) : undefined);
     },
   });
   const writing = pipeline(pack, tap, createWriteStream(tmp));
