@@ -219,6 +219,40 @@ describe('copy', () => {
     expect(mode(join(d, 'usr/bin'))).toBe(0o755);
   });
 
+  it('into directories the copy makes: setuid kept with or without a chown, a setgid parent does not give its group, a name written twice holds the last', async () => {
+    const s = tree(fresh('src'), { 'app/suid': 's', 'app/plain': 'p', 'grp/inner.txt': 'i', 'one/x.txt': 'first', 'two/x.txt': 'second' });
+    chmodSync(join(s, 'app/suid'), 0o4755);
+    lchownSync(join(s, 'app/plain'), 42, 43);
+    chmodSync(join(s, 'app/plain'), 0o640);
+    chmodSync(join(s, 'grp'), 0o2775);
+    lchownSync(join(s, 'grp'), 0, 50);
+    const d = rootfs();
+    await apply(d, [
+      { action: 'copy', src: 0, srcPath: '/app', destPath: '/snap/', createDestPath: true },
+      { action: 'copy', src: 0, srcPath: '/grp', destPath: '/g', createDestPath: true, dirCopyContents: false },
+      { action: 'copy', src: 0, srcPath: '/*/x.txt', destPath: '/both/', allowWildcard: true, createDestPath: true },
+    ], [{ root: s, fromLocal: false }]);
+    expect(mode(join(d, 'snap/suid'))).toBe(0o4755);
+    expect(owner(join(d, 'snap/plain'))).toEqual({ uid: 42, gid: 43 });
+    expect(mode(join(d, 'snap/plain'))).toBe(0o640);
+    expect(mode(join(d, 'g/grp'))).toBe(0o2775);
+    expect(owner(join(d, 'g/grp'))).toEqual({ uid: 0, gid: 50 });
+    // made inside a setgid dir, the file would take group 50; it keeps the source's 0
+    expect(owner(join(d, 'g/grp/inner.txt'))).toEqual({ uid: 0, gid: 0 });
+    expect(readFileSync(join(d, 'both/x.txt'), 'utf8')).toBe('second');
+    // with a chown (which clears setuid) the mode is still the source's
+    const c = rootfs();
+    await apply(c, [{ action: 'copy', src: 0, srcPath: '/app', destPath: '/own/', createDestPath: true, owner: { user: 7, group: 8 } }], [{ root: s, fromLocal: false }]);
+    expect(owner(join(c, 'own/suid'))).toEqual({ uid: 7, gid: 8 });
+    expect(mode(join(c, 'own/suid'))).toBe(0o4755);
+    // from a local context: owners become root, the mode is the file's own
+    const l = rootfs();
+    await apply(l, [{ action: 'copy', src: 0, srcPath: '/app', destPath: '/ctx/', createDestPath: true }], [{ root: s, fromLocal: true }]);
+    expect(owner(join(l, 'ctx/plain'))).toEqual({ uid: 0, gid: 0 });
+    expect(mode(join(l, 'ctx/plain'))).toBe(0o640);
+    expect(mode(join(l, 'ctx/suid'))).toBe(0o4755);
+  });
+
   it('wildcards flatten or keep parents; a star skips dotfiles; no match is not found unless allowed', async () => {
     const s = snapshot();
     const d = rootfs();

@@ -2,7 +2,7 @@
 // container receives in-process tars (putArchive) for mkdir/mkfile/copy and is committed. Only
 // rm needs a process: Debian's static busybox bind-mounted under /dev (a tmpfs in every
 // container, so the mount point leaves no trace in the layer).
-import { createReadStream, mkdirSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join, posix, relative, sep } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
@@ -149,7 +149,11 @@ function entryAsync(pack: tar.Pack, h: Headers, body?: Buffer): Promise<void> {
   });
 }
 
+/** files up to this size are read in one call: a stream per file costs more than the read */
+const SMALL_FILE = 256 << 10;
+
 async function fileEntry(pack: tar.Pack, h: Headers, src: string): Promise<void> {
+  if ((h.size ?? 0) <= SMALL_FILE) return entryAsync(pack, h, readFileSync(src));
   await new Promise<void>((res, rej) => {
     const sink = pack.entry(h, (e) => (e ? rej(e) : res()));
     createReadStream(src).on('error', rej).pipe(sink);

@@ -135,7 +135,7 @@ export async function copyAction(a: CopyAction, dest: string, src: CopySource, o
       if (first) return w.hardlink(h, first);
       links.set(key, h);
     }
-    await w.file(h, meta, abs);
+    await w.file(h, meta, abs, st.mode);
   };
 
   for (const m of matches) {
