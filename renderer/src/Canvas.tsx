@@ -1,8 +1,8 @@
 // The canvas: the document's nodes and edges in React Flow, with groups drawn as parent frames.
 // The store keeps absolute positions; positions React Flow reports for children are relative to
 // their frame and are mapped back here.
-import { useCallback, useEffect, useMemo, useRef, type ReactNode } from 'react';
-import { ReactFlow, MiniMap, Controls, Background, useReactFlow, useStore, type Connection, type NodeChange, type EdgeChange, type Edge, type Node } from '@xyflow/react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, type ReactNode } from 'react';
+import { ReactFlow, MiniMap, Controls, Background, getViewportForBounds, useReactFlow, useStore, useStoreApi, type Connection, type NodeChange, type EdgeChange, type Edge, type Node } from '@xyflow/react';
 import { useEditor, issuesByNode } from './store.js';
 import { useAffected } from './affected.js';
 import { openDroppedFile } from './shell.js';
@@ -39,13 +39,34 @@ const mmColor = (n: Node) => {
 };
 const mmClass = (n: Node) => (n.type === 'frame' ? 'mm-frame' : `mm-fam-${kindFamily(((n.data as { node: { kind: string } }).node.kind) as Parameters<typeof kindFamily>[0])}`);
 
+const MIN_ZOOM = 0.05;
+const FIT = { padding: 0.1, maxZoom: 1.2 };
+
+/** the box around every frame and node, in flow coordinates (undefined for an empty document) */
+function docBounds(frames: Frame[], nodes: { id: string; position: { x: number; y: number } }[], sizes: Map<string, NodeSize>) {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  const add = (x: number, y: number, w: number, h: number) => {
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x + w);
+    y1 = Math.max(y1, y + h);
+  };
+  for (const f of frames) add(f.x, f.y, f.w, f.h);
+  for (const n of nodes) {
+    const s = sizes.get(n.id);
+    add(n.position.x, n.position.y, s?.width ?? NODE_W, s?.height ?? NODE_H);
+  }
+  return x1 > x0 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : undefined;
+}
+
 export function Canvas({ empty }: { empty: ReactNode }) {
   const doc = useEditor((s) => s.doc);
   const selected = useEditor((s) => s.selected);
   const running = useEditor((s) => s.running);
   const status = useEditor((s) => s.status);
   const project = useEditor((s) => s.project);
-  const { screenToFlowPosition, fitView } = useReactFlow();
+  const { screenToFlowPosition, fitView, setViewport } = useReactFlow();
+  const rf = useStoreApi<FlowNode>();
   const wrap = useRef<HTMLDivElement>(null);
   const issues = useMemo(() => issuesByNode(doc), [doc]);
   const affected = useAffected(doc);
@@ -160,12 +181,19 @@ export function Canvas({ empty }: { empty: ReactNode }) {
   const onConnect = useCallback((c: Connection) => {
     useEditor.getState().connect({ source: c.source, sourcePort: c.sourceHandle ?? 'out', target: c.target, targetPort: c.targetHandle ?? 'in' });
   }, []);
+  // A newly opened document is shown whole from its first render: the view is fitted to the
+  // frames and nodes as laid out, before React Flow takes the new nodes (a passive effect), so
+  // they are drawn once, at the zoom they will be seen at. Fitting after they were drawn meant a
+  // render at the old zoom, a wait, and a second render of everything.
+  useLayoutEffect(() => {
+    const { width, height, panZoom } = rf.getState();
+    const b = docBounds(frames, doc.nodes, measured.current);
+    if (!panZoom || !width || !height || !b) return void fitView(FIT);
+    void setViewport(getViewportForBounds(b, width, height, MIN_ZOOM, FIT.maxZoom, FIT.padding));
+    // only when another document is opened (or stages are added or removed)
+  }, [doc.name, doc.groups.length]);
   useEffect(() => {
-    const t = setTimeout(() => fitView({ padding: 0.1, maxZoom: 1.2 }), 50);
-    return () => clearTimeout(t);
-  }, [doc.name, doc.groups.length, fitView]);
-  useEffect(() => {
-    const onFit = () => fitView({ padding: 0.1, maxZoom: 1.2 });
+    const onFit = () => fitView(FIT);
     window.addEventListener('kiln:fit', onFit);
     return () => window.removeEventListener('kiln:fit', onFit);
   }, [fitView]);
@@ -193,10 +221,10 @@ export function Canvas({ empty }: { empty: ReactNode }) {
         onConnect={onConnect}
         onPaneClick={() => useEditor.getState().select([])}
         deleteKeyCode={null}
-        minZoom={0.05}
+        minZoom={MIN_ZOOM}
         onlyRenderVisibleElements
         fitView
-        fitViewOptions={{ padding: 0.1, maxZoom: 1.2 }}
+        fitViewOptions={FIT}
       >
         <ZoomScale target={wrap} />
         <MiniMap pannable zoomable nodeColor={mmColor} nodeClassName={mmClass} nodeStrokeColor={(n) => (n.type === 'frame' ? 'var(--muted)' : 'transparent')} nodeStrokeWidth={4} />
