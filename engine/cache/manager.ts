@@ -239,6 +239,7 @@ export class CacheManager implements CacheStore {
         images = failed;
       }
     }
+    collected += (await worker.collectRootfsCopies?.().catch(() => undefined))?.removed ?? 0;
     return collected;
   }
 
@@ -314,6 +315,8 @@ export class CacheManager implements CacheStore {
       }
       removed.push({ key: r.key, resultId: r.result_id, size: ownedSize(r), description: r.description ?? undefined, type: r.type });
     }
+    // host copies of images that have left the engine (with what was pruned, or by docker rmi)
+    if (victims.length || opts.all) reclaimed += (await this.worker?.collectRootfsCopies?.().catch(() => undefined))?.reclaimed ?? 0;
     return { removed, reclaimed };
   }
 }

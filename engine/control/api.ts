@@ -117,6 +117,11 @@ export interface DuResponse {
   records: DuRecord[];
   total: number;
   byType: Record<string, number>;
+  /**
+   * host copies of engine images' filesystems (the runc worker's lowest layers): not cache
+   * records and not in `total`; each goes when its image leaves the engine
+   */
+  imageCopies?: { count: number; size: number };
 }
 
 export interface PruneRequest {

@@ -156,7 +156,7 @@ export const duRecordSchema = z.object({
   description: z.string().optional(),
 });
 
-export const duResponseSchema = z.object({ records: z.array(duRecordSchema), total: z.number(), byType: z.record(z.string(), z.number()) });
+export const duResponseSchema = z.object({ records: z.array(duRecordSchema), total: z.number(), byType: z.record(z.string(), z.number()), imageCopies: z.object({ count: z.number(), size: z.number() }).optional() });
 
 export const pruneRequestSchema = z.object({
   all: z.boolean().optional(),

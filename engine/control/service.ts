@@ -333,9 +333,12 @@ export async function createControlService(opts: ControlServiceOptions = {}): Pr
   }
 
   async function du(): Promise<DuResponse> {
-    const c = need().cache;
+    const e = need();
+    const c = e.cache;
     if (!c.du) throw new Error('cache manager has no du');
-    return normalizeDu(await c.du());
+    const du = normalizeDu(await c.du());
+    const copies = await e.worker.rootfsCopies?.().catch(() => undefined);
+    return copies?.count ? { ...du, imageCopies: copies } : du;
   }
 
   async function prune(raw: PruneRequest): Promise<PruneResponse> {

@@ -64,6 +64,10 @@ export interface Worker {
    * refers to); the cache manager removes them at start, keeping images its records name
    */
   listLeftovers?(): Promise<{ images: string[]; containers: string[] }>;
+  /** host copies of engine images' filesystems this worker keeps (not cache records), for du */
+  rootfsCopies?(): Promise<{ count: number; size: number }>;
+  /** removes host copies whose image has left the engine; returns how many went and the bytes freed */
+  collectRootfsCopies?(): Promise<{ removed: number; reclaimed: number }>;
   /** kills and removes containers (leftovers); returns how many went */
   removeContainers?(ids: string[]): Promise<number>;
   close(): Promise<void>;

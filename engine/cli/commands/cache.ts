@@ -18,6 +18,8 @@ export async function runDu(f: { verbose?: boolean; format?: string; addr?: stri
       for (const r of du.records) process.stdout.write(r.id.slice(0, 26).padEnd(28) + r.type.padEnd(18) + formatSize(r.size).padStart(10) + '  ' + new Date(r.lastUsedAt).toISOString() + '\n');
     }
     process.stdout.write(`Total:\t${formatSize(du.total)}\n`);
+    // not cache records: each goes when its image leaves the engine (docker rmi, then kiln prune)
+    if (du.imageCopies?.count) process.stdout.write(`Image copies:\t${formatSize(du.imageCopies.size)} (${du.imageCopies.count} engine image${du.imageCopies.count === 1 ? '' : 's'} unpacked for steps, kept while in the engine)\n`);
     return 0;
   } finally {
     await c.close();

@@ -1,6 +1,5 @@
 // What every op implementation of the Docker worker shares: the engine connection, the state
 // root, and the ways to turn any Result into something Docker can start a container from.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -12,6 +11,7 @@ import type { Result } from '../../solver/types.js';
 import type { Snapshot } from '../../snapshot/types.js';
 import { SCRATCH_ID } from '../../snapshot/types.js';
 import { ImageStore } from './images.js';
+import { COPIES, copyKey, noteCopy } from './rootfs-copies.js';
 
 export interface WorkerContext {
   docker: Dockerode;
@@ -83,8 +83,8 @@ const materialising = new Map<string, Promise<string>>();
 export async function materialise(w: WorkerContext, r: Result | undefined): Promise<string> {
   const s = snapshotOf(r);
   if (s.kind === 'local') return s.dir!;
-  const key = s.kind === 'scratch' ? 'scratch' : createHash('sha256').update(s.imageId!).digest('hex').slice(0, 32);
-  const dir = join(w.root, 'mounts', key);
+  const key = s.kind === 'scratch' ? 'scratch' : copyKey(s.imageId!);
+  const dir = join(w.root, COPIES, key);
   if (existsSync(dir)) return dir;
   let p = materialising.get(dir);
   if (!p) {
@@ -103,6 +103,7 @@ export async function materialise(w: WorkerContext, r: Result | undefined): Prom
         }
       }
       renameSync(tmp, dir);
+      if (s.kind === 'image') noteCopy(w.root, key, s.imageId!);
       return dir;
     })().finally(() => materialising.delete(dir));
     materialising.set(dir, p);

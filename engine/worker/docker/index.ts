@@ -8,6 +8,7 @@ import type { Op as SolverOp, Result } from '../../solver/types.js';
 import type { LayerRef, ResolvedImage, Worker, WorkerInfo } from '../types.js';
 import { dockerFromEnv, isLocalEndpoint } from './connect.js';
 import { listLeftovers } from './owner.js';
+import { collectCopies, copiesUsage, removeCopyOf } from './rootfs-copies.js';
 import { snapshotOf, type WorkerContext } from './context.js';
 import { execOp } from './exec.js';
 import { fileOp } from './file.js';
@@ -113,8 +114,13 @@ export async function createDockerWorker(opts: { dockerHost?: string; root: stri
       } catch (e) {
         const code = (e as { statusCode?: number }).statusCode;
         if (code !== 404 && code !== 409) throw e; // 409: still a parent of another image
+        if (code === 409) return;
       }
+      // its host copy, if a step stood on one, goes with it
+      removeCopyOf(opts.root, s.imageId!);
     },
+    rootfsCopies: async () => copiesUsage(opts.root),
+    collectRootfsCopies: () => collectCopies(opts.root, (id) => worker.exists({ id, sys: { kind: 'image', imageId: id } })),
     async size(result) {
       const s = snapshotOf(result);
       if (s.kind !== 'image') return 0;

@@ -110,6 +110,8 @@ export async function createRuncWorker(opts: { dockerHost?: string; root: string
     async size(result) {
       return isOverlay(result) ? (store.meta(snapshotOf(result).layer!)?.size ?? 0) : dw.size(result);
     },
+    rootfsCopies: () => dw.rootfsCopies!(),
+    collectRootfsCopies: () => dw.collectRootfsCopies!(),
     listOwned: () => dw.listOwned(),
     async listLeftovers() {
       // an engine image of a kept overlay snapshot is the snapshot's, whoever made it
