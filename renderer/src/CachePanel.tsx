@@ -43,6 +43,11 @@ export function CachePanel({ onClose, pruneNow }: { onClose: () => void; /** the
       {du && 'records' in du && (
         <>
           <div data-testid="cache-total">Total <strong>{humanSize(du.total)}</strong> in {du.records.length} records</div>
+          {du.imageCopies?.count ? (
+            <div className="muted" data-testid="cache-image-copies" title="Engine images unpacked for steps to stand on. Not cache records: each goes when its image leaves the engine (docker rmi, then prune).">
+              Image copies {humanSize(du.imageCopies.size)} ({du.imageCopies.count} {du.imageCopies.count === 1 ? 'image' : 'images'}, kept while in the engine)
+            </div>
+          ) : null}
           <table className="compare" data-testid="cache-table">
             <thead><tr><th>node</th><th>size</th><th>records</th></tr></thead>
             <tbody>

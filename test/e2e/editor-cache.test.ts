@@ -44,6 +44,9 @@ describeWith(['engine', 'browser'], 'editor: cache panel, invalidation preview, 
     expect(sizes.find((s) => s.node === 'run')?.size ?? 0).toBeGreaterThan(0);
     expect(sizes.reduce((a, s) => a + s.size, 0)).toBe(du.records.reduce((a, r) => a + r.size, 0));
     expect(await ui.page.getByTestId('cache-total').textContent()).toMatch(/Total \d/);
+    // the runc worker unpacked busybox for the run: shown apart from the records, and kept by prune
+    expect(du.imageCopies?.count).toBeGreaterThanOrEqual(1);
+    expect(await ui.page.getByTestId('cache-image-copies').textContent()).toMatch(/^Image copies \d.* \(\d+ images?, kept while in the engine\)$/);
     await ui.shot('cache-panel');
     ui.page.once('dialog', (d) => d.accept());
     await ui.page.getByRole('button', { name: 'Prune…' }).click();
